@@ -1,0 +1,3 @@
+from firth.cli import main
+
+raise SystemExit(main())

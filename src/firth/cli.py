@@ -1,0 +1,224 @@
+"""`firth <family> <verb>`: the command line.
+
+Every problem a user can cause ends in one sentence on stderr and exit
+status 1 (2 for bad command-line syntax, as argparse does); never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import firth
+from firth.errors import FirthError
+
+EXIT_USER_ERROR = 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 0
+    try:
+        args.run(args)
+    except FirthError as e:
+        print(f"firth: error: {e}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("firth: interrupted.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="firth", description="Text representations without vocabulary tables.")
+    parser.add_argument("--version", action="version", version=f"firth {firth.__version__}")
+    families = parser.add_subparsers(title="families", metavar="FAMILY")
+    _add_data(families)
+    _add_classify(families)
+    return parser
+
+
+def _family(families, name: str, help: str):
+    family = families.add_parser(name, help=help, description=help)
+    family.set_defaults(run=lambda args: family.print_help())
+    return family.add_subparsers(title="verbs", metavar="VERB")
+
+
+# ---- firth data -------------------------------------------------------------
+
+def _add_data(families) -> None:
+    verbs = _family(families, "data", "Real public datasets: list and fetch them by name.")
+    listing = verbs.add_parser("list", help="Show every dataset, what it is, and whether it is cached.")
+    listing.set_defaults(run=_data_list)
+    get = verbs.add_parser("get", help="Fetch datasets into the cache (nothing is done for cached ones).")
+    get.add_argument("names", nargs="*", metavar="NAME")
+    get.add_argument("--all", action="store_true", help="fetch every dataset in the registry")
+    get.set_defaults(run=_data_get)
+
+
+def _format_counts(counts: dict) -> str:
+    return ", ".join(f"{k} {len(v) if isinstance(v, dict) else v:,}" for k, v in counts.items())
+
+
+def _data_list(args) -> None:
+    from firth.data import DATASETS, firth_home, read_manifest
+
+    print(f"datasets cached under {firth_home()} (set FIRTH_HOME to move it)\n")
+    for name, spec in DATASETS.items():
+        manifest = read_manifest(name)
+        status = "cached" if manifest else "not cached"
+        print(f"{name:16} {spec.kind:15} {status}")
+        print(f"    {spec.description}")
+        if manifest:
+            print(f"    counts: {_format_counts(manifest['counts'])}")
+        print(f"    source: {spec.source}")
+        print(f"    licence: {spec.licence}")
+
+
+def _data_get(args) -> None:
+    from firth.data import DATASETS, get, read_manifest
+
+    names = list(DATASETS) if args.all else args.names
+    if not names:
+        raise FirthError("name at least one dataset, or pass --all (see `firth data list`).")
+    for name in names:
+        path = get(name)
+        print(f"{name}: {_format_counts(read_manifest(name)['counts'])} ({path})")
+
+
+# ---- firth classify ---------------------------------------------------------
+
+def _add_classify(families) -> None:
+    from firth.features import FEATURES
+    from firth.models.classifier import MODELS
+
+    verbs = _family(families, "classify", "Text classifiers: train, evaluate, predict.")
+    train = verbs.add_parser(
+        "train", help="Train a classifier on a dataset name or a labelled file/folder.",
+        description="Train on DATA (a registry name: its train split; or a labelled file/folder). "
+                    "For a registry name, the test split is evaluated at the end.")
+    train.add_argument("data", metavar="DATA")
+    _add_reader_options(train)
+    train.add_argument("--test", metavar="FILE", help="a labelled file to evaluate on after training")
+    train.add_argument("--features", default="tfidf", choices=sorted(FEATURES))
+    train.add_argument("--model", default="softmax", choices=sorted(MODELS))
+    train.add_argument("--epochs", type=int, default=30)
+    train.add_argument("--batch-size", type=int, default=64)
+    train.add_argument("--lr", type=float, default=1e-2)
+    train.add_argument("--optimizer", default="adam", choices=["sgd", "adam", "adamw"])
+    train.add_argument("--weight-decay", type=float, default=0.0)
+    train.add_argument("--patience", type=int, default=3,
+                       help="stop after this many epochs without a better validation loss")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    train.add_argument("--out", metavar="DIR", help="run directory (default runs/<data>)")
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.set_defaults(run=_classify_train)
+
+    evaluate = verbs.add_parser("eval", help="Accuracy, macro-F1, per-class report, confusion matrix.")
+    evaluate.add_argument("model", metavar="MODEL")
+    evaluate.add_argument("data", metavar="DATA", help="a registry name (its test split) or a labelled file")
+    _add_reader_options(evaluate)
+    evaluate.add_argument("--confusion", metavar="PNG",
+                          help="where to draw the confusion matrix (default beside MODEL)")
+    evaluate.set_defaults(run=_classify_eval)
+
+    predict = verbs.add_parser("predict", help="Labels with probabilities as JSON lines.")
+    predict.add_argument("model", metavar="MODEL")
+    predict.add_argument("input", metavar="FILE", nargs="?", default="-",
+                         help="one text per line; - or nothing reads standard input")
+    predict.set_defaults(run=_classify_predict)
+
+
+def _add_reader_options(parser) -> None:
+    from firth.text.readers import FORMATS
+
+    parser.add_argument("--format", choices=FORMATS, help="file format (default: from the extension)")
+    parser.add_argument("--text-column", default="text", help="CSV/TSV column or JSON key of the text")
+    parser.add_argument("--label-column", default="label", help="CSV/TSV column or JSON key of the label")
+
+
+def _labelled(data: str, args, split: str):
+    """(texts, labels) from a registry name's `split` or from a labelled file/folder."""
+    from firth.data import DATASETS, load
+    from firth.text.readers import read_labelled
+
+    if Path(data).exists():
+        return read_labelled(data, args.format, args.text_column, args.label_column)
+    if data in DATASETS:
+        if DATASETS[data].kind != "classification":
+            raise FirthError(f"dataset {data!r} is a {DATASETS[data].kind} dataset, not a labelled one.")
+        return getattr(load(data), split)
+    raise FirthError(f"{data}: no such file or folder, and not a dataset name (see `firth data list`).")
+
+
+def _report_scores(name: str, labels, predicted) -> None:
+    from firth.evaluate.metrics import classification_scores
+
+    scores = classification_scores(labels, predicted)
+    print(f"{name}: accuracy {scores['accuracy']:.4f}  macro-F1 {scores['macro_f1']:.4f}  ({len(labels)} documents)")
+
+
+def _classify_train(args) -> None:
+    from firth.data import DATASETS
+    from firth.models.classifier import TextClassifier
+
+    train = _labelled(args.data, args, "train")
+    out = Path(args.out or Path("runs") / Path(args.data).stem)
+    clf = TextClassifier(features=args.features, model=args.model, epochs=args.epochs,
+                         batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
+                         weight_decay=args.weight_decay, patience=args.patience, seed=args.seed,
+                         device=args.device, progress=not args.quiet, out_dir=str(out))
+    clf.fit(train.texts, train.labels)
+    clf.save(out / "model")
+    epochs = len(clf.history_)
+    print(f"trained {args.model} on {args.features} features: {len(train.texts)} documents, "
+          f"{len(clf.classes_)} classes, {epochs} epochs")
+    test = None
+    if args.test:
+        test = _labelled(args.test, args, "test")
+    elif args.data in DATASETS and not Path(args.data).exists():
+        test = _labelled(args.data, args, "test")
+    if test is not None:
+        _report_scores("test", test.labels, clf.predict(test.texts))
+    print(f"model: {out / 'model'}  metrics: {out / 'metrics.jsonl'}  plot: {out / 'learning_curve.png'}")
+
+
+def _classify_eval(args) -> None:
+    from firth.evaluate.metrics import confusion, per_class_report
+    from firth.evaluate.plots import plot_confusion
+    from firth.models.classifier import TextClassifier
+
+    clf = TextClassifier.load(args.model)
+    data = _labelled(args.data, args, "test")
+    predicted = clf.predict(data.texts)
+    _report_scores("eval", data.labels, predicted)
+    classes = sorted(set(clf.classes_) | set(data.labels))
+    print(per_class_report(data.labels, predicted, classes))
+    png = Path(args.confusion or Path(args.model).resolve().parent / "confusion_matrix.png")
+    plot_confusion(confusion(data.labels, predicted, classes), classes, png)
+    print(f"confusion matrix: {png}")
+
+
+def _classify_predict(args) -> None:
+    from firth.models.classifier import TextClassifier
+    from firth.text.readers import iter_lines
+
+    clf = TextClassifier.load(args.model)
+    if args.input == "-":
+        texts = [line.rstrip("\n") for line in sys.stdin]
+    else:
+        texts = [line.rstrip("\r\n") for _, line in iter_lines(args.input)]
+    for row in clf.predict_proba(texts):
+        best = int(row.argmax())
+        probabilities = {str(c): round(float(p), 6) for c, p in zip(clf.classes_, row)}
+        print(json.dumps({"label": str(clf.classes_[best]), "probability": round(float(row[best]), 6),
+                          "probabilities": probabilities}))

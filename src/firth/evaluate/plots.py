@@ -1,0 +1,54 @@
+"""PNG plots a person can open: learning curves and confusion matrices."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from firth.io.atomic import atomic_path  # noqa: E402
+
+
+def _save(fig, path: str | os.PathLike) -> None:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+
+def plot_learning_curves(history: Sequence[dict], path: str | os.PathLike) -> None:
+    """Loss and accuracy per epoch, train and validation, side by side."""
+    epochs = [h["epoch"] for h in history]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, metric in zip(axes, ("loss", "acc")):
+        for split, style in (("train", "-o"), ("val", "-s")):
+            values = [h.get(f"{split}_{metric}") for h in history]
+            if any(v is not None for v in values):
+                ax.plot(epochs, values, style, label=split, markersize=3)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("accuracy" if metric == "acc" else "loss")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle("learning curves")
+    _save(fig, path)
+
+
+def plot_confusion(matrix: np.ndarray, labels: Sequence[str], path: str | os.PathLike) -> None:
+    """Confusion matrix with counts in the cells (rows: true class, columns: predicted)."""
+    size = max(4.0, 0.5 * len(labels) + 2)
+    fig, ax = plt.subplots(figsize=(size + 1, size))
+    image = ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    threshold = matrix.max() / 2 if matrix.size else 0
+    for (i, j), count in np.ndenumerate(matrix):
+        ax.text(j, i, str(count), ha="center", va="center",
+                color="white" if count > threshold else "black", fontsize=8)
+    fig.colorbar(image, ax=ax)
+    _save(fig, path)

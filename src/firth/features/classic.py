@@ -1,0 +1,102 @@
+"""Classic sparse features: word/char n-gram counts and TF-IDF (wrapping scikit-learn).
+
+The wrappers add what firth needs on top of scikit-learn's vectorizers: a
+JSON-able configuration and save/load to a model directory without pickle.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.utils.validation import check_is_fitted
+
+from firth.io.model_dir import load_tensors, read_json, save_tensors, write_json
+
+
+class CountFeatures(TransformerMixin, BaseEstimator):
+    """Bag of n-gram counts (`analyzer` "word", "char" or "char_wb")."""
+
+    def __init__(self, analyzer: str = "word", ngram_range: tuple[int, int] = (1, 1),
+                 lowercase: bool = True, min_df: int = 1, max_features: int | None = None,
+                 binary: bool = False):
+        self.analyzer = analyzer
+        self.ngram_range = ngram_range
+        self.lowercase = lowercase
+        self.min_df = min_df
+        self.max_features = max_features
+        self.binary = binary
+
+    def _vectorizer(self) -> CountVectorizer:
+        return CountVectorizer(dtype=np.float32, **self._sklearn_params())
+
+    def _sklearn_params(self) -> dict:
+        params = self.get_params()
+        params["ngram_range"] = tuple(params["ngram_range"])
+        return params
+
+    def fit(self, texts, y=None):
+        self.vectorizer_ = self._vectorizer().fit(texts)
+        return self
+
+    def transform(self, texts) -> sp.csr_matrix:
+        check_is_fitted(self, "vectorizer_")
+        return self.vectorizer_.transform(texts).astype(np.float32)
+
+    def fit_transform(self, texts, y=None) -> sp.csr_matrix:
+        return self.fit(texts).transform(texts)
+
+    @property
+    def n_features_out_(self) -> int:
+        return len(self.vectorizer_.vocabulary_)
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        return self.vectorizer_.get_feature_names_out()
+
+    def save(self, directory: str | Path, prefix: str = "features") -> None:
+        """Write `{prefix}.json` (parameters, vocabulary) and `{prefix}.safetensors`."""
+        check_is_fitted(self, "vectorizer_")
+        directory = Path(directory)
+        vocabulary = sorted(self.vectorizer_.vocabulary_, key=self.vectorizer_.vocabulary_.get)
+        write_json(directory / f"{prefix}.json",
+                   {"type": type(self).__name__, "params": self.get_params(), "vocabulary": vocabulary})
+        save_tensors(directory / f"{prefix}.safetensors", self._state())
+
+    def _state(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def _restore(self, state: dict) -> None:
+        """Rebuild the fitted vectorizer from saved state (vocabulary set in `load`)."""
+
+    @classmethod
+    def load(cls, directory: str | Path, prefix: str = "features") -> "CountFeatures":
+        directory = Path(directory)
+        saved = read_json(directory / f"{prefix}.json")
+        params = dict(saved["params"], ngram_range=tuple(saved["params"]["ngram_range"]))
+        features = cls(**params)
+        features.vectorizer_ = features._vectorizer()
+        features.vectorizer_.vocabulary_ = {term: i for i, term in enumerate(saved["vocabulary"])}
+        features._restore(load_tensors(directory / f"{prefix}.safetensors"))
+        return features
+
+
+class TfidfFeatures(CountFeatures):
+    """TF-IDF of n-grams: l2-normalized, smoothed idf, optional sublinear tf."""
+
+    def __init__(self, analyzer: str = "word", ngram_range: tuple[int, int] = (1, 2),
+                 lowercase: bool = True, min_df: int = 2, max_features: int | None = None,
+                 binary: bool = False, sublinear_tf: bool = True):
+        super().__init__(analyzer, ngram_range, lowercase, min_df, max_features, binary)
+        self.sublinear_tf = sublinear_tf
+
+    def _vectorizer(self) -> TfidfVectorizer:
+        return TfidfVectorizer(dtype=np.float32, **self._sklearn_params())
+
+    def _state(self) -> dict[str, np.ndarray]:
+        return {"idf": self.vectorizer_.idf_.astype(np.float64)}
+
+    def _restore(self, state: dict) -> None:
+        self.vectorizer_.idf_ = state["idf"].numpy()

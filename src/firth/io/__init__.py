@@ -1,0 +1,1 @@
+"""Writing files safely and storing models as JSON + safetensors directories."""

@@ -1,0 +1,1 @@
+"""Models: classifiers (and, later, encoders and word2vec)."""

@@ -1,0 +1,171 @@
+"""Readers for labelled text: TSV/CSV, JSON lines, fastText lines, folder-per-label.
+
+Every reader streams `Example(text, label)` pairs, so a file larger than memory
+can be read; `read_labelled` collects them and checks that there is data.
+Problems a user can cause (missing file, unknown column, bytes that are not
+UTF-8, malformed lines) raise `FirthError` naming the file and line.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+from firth.errors import FirthError
+
+FORMATS = ("csv", "tsv", "jsonl", "fasttext", "folder")
+FASTTEXT_PREFIX = "__label__"
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+class Example(NamedTuple):
+    text: str
+    label: str
+
+
+class LabelledTexts(NamedTuple):
+    texts: list[str]
+    labels: list[str]
+
+
+def iter_lines(path: str | os.PathLike) -> Iterator[tuple[int, str]]:
+    """Yield (line number, line) from a UTF-8 text file; bad bytes raise FirthError."""
+    path = Path(path)
+    if not path.exists():
+        raise FirthError(f"{path}: no such file.")
+    if path.is_dir():
+        raise FirthError(f"{path}: is a directory, not a file.")
+    with open(path, "rb") as f:
+        for lineno, raw in enumerate(f, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise FirthError(
+                    f"{path}: line {lineno} is not valid UTF-8 (byte 0x{raw[e.start]:02x}); "
+                    "convert the file to UTF-8."
+                ) from None
+            yield lineno, line.removeprefix("\ufeff") if lineno == 1 else line
+
+
+def detect_format(path: str | os.PathLike) -> str:
+    """Guess the format from the path: a directory, or the file's extension and first line."""
+    path = Path(path)
+    if path.is_dir():
+        return "folder"
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv", ".jsonl"):
+        return suffix[1:]
+    if suffix == ".json":
+        return "jsonl"
+    for _, line in iter_lines(path):
+        if line.strip():
+            return "fasttext" if line.startswith(FASTTEXT_PREFIX) else "tsv"
+    return "tsv"
+
+
+def iter_labelled(
+    path: str | os.PathLike,
+    format: str | None = None,
+    text_column: str = "text",
+    label_column: str = "label",
+) -> Iterator[Example]:
+    """Stream labelled examples from `path` in `format` (guessed when None).
+
+    `text_column`/`label_column` name the CSV/TSV header columns or JSON keys.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FirthError(f"{path}: no such file or directory.")
+    format = format or detect_format(path)
+    if format in ("csv", "tsv"):
+        return _iter_table(path, "," if format == "csv" else "\t", text_column, label_column)
+    if format == "jsonl":
+        return _iter_jsonl(path, text_column, label_column)
+    if format == "fasttext":
+        return _iter_fasttext(path)
+    if format == "folder":
+        return _iter_folder(path)
+    raise FirthError(f"unknown data format {format!r}; choose one of {', '.join(FORMATS)}.")
+
+
+def read_labelled(
+    path: str | os.PathLike,
+    format: str | None = None,
+    text_column: str = "text",
+    label_column: str = "label",
+) -> LabelledTexts:
+    """Read all examples of a labelled file or folder; empty data is an error."""
+    texts, labels = [], []
+    for text, label in iter_labelled(path, format, text_column, label_column):
+        texts.append(text)
+        labels.append(label)
+    if not texts:
+        raise FirthError(f"{path}: contains no labelled examples.")
+    return LabelledTexts(texts, labels)
+
+
+def _iter_table(path: Path, delimiter: str, text_column: str, label_column: str) -> Iterator[Example]:
+    rows = csv.reader((line for _, line in iter_lines(path)), delimiter=delimiter)
+    header = next(rows, None)
+    if header is None:
+        return
+    header = [name.strip() for name in header]
+    for wanted in (text_column, label_column):
+        if wanted not in header:
+            raise FirthError(
+                f"{path}: no column named {wanted!r} in the header (columns: {', '.join(header)})."
+            )
+    i_text, i_label = header.index(text_column), header.index(label_column)
+    for row in rows:
+        if not row:
+            continue
+        if len(row) != len(header):
+            raise FirthError(
+                f"{path}: line {rows.line_num} has {len(row)} fields but the header has {len(header)}."
+            )
+        yield Example(row[i_text], row[i_label].strip())
+
+
+def _iter_jsonl(path: Path, text_key: str, label_key: str) -> Iterator[Example]:
+    for lineno, line in iter_lines(path):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise FirthError(f"{path}: line {lineno} is not valid JSON ({e.msg}).") from None
+        if not isinstance(record, dict):
+            raise FirthError(f"{path}: line {lineno} is not a JSON object.")
+        for key in (text_key, label_key):
+            if key not in record:
+                raise FirthError(f"{path}: line {lineno} has no key {key!r}.")
+        yield Example(str(record[text_key]), str(record[label_key]))
+
+
+def _iter_fasttext(path: Path) -> Iterator[Example]:
+    """fastText lines: `__label__A [__label__B ...] text`; the first label is used."""
+    for lineno, line in iter_lines(path):
+        if not line.strip():
+            continue
+        tokens = line.split()
+        labels = [t[len(FASTTEXT_PREFIX):] for t in tokens if t.startswith(FASTTEXT_PREFIX)]
+        if not labels or not tokens[0].startswith(FASTTEXT_PREFIX):
+            raise FirthError(f"{path}: line {lineno} does not start with {FASTTEXT_PREFIX}LABEL.")
+        text = " ".join(t for t in tokens if not t.startswith(FASTTEXT_PREFIX))
+        yield Example(text, labels[0])
+
+
+def _iter_folder(root: Path) -> Iterator[Example]:
+    """A folder holding one sub-folder per label, one document per file."""
+    label_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not label_dirs:
+        raise FirthError(f"{root}: has no sub-folders; expected one sub-folder per label.")
+    for label_dir in label_dirs:
+        for file in sorted(p for p in label_dir.rglob("*") if p.is_file() and not p.name.startswith(".")):
+            yield Example("".join(line for _, line in iter_lines(file)), label_dir.name)

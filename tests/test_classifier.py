@@ -1,0 +1,82 @@
+import json
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from firth.errors import FirthError
+from firth.models.classifier import TextClassifier
+from firth.text.readers import read_labelled
+
+
+@pytest.fixture
+def bbc(fixtures):
+    return read_labelled(fixtures / "bbc")
+
+
+def small_classifier(**kw) -> TextClassifier:
+    params = dict(epochs=40, batch_size=4, lr=0.05, patience=None, val_fraction=0.34, device="cpu")
+    params.update(kw)
+    return TextClassifier(**params)
+
+
+def test_learns_the_training_articles(bbc, tmp_path):
+    clf = small_classifier(features="counts", out_dir=str(tmp_path / "run")).fit(bbc.texts, bbc.labels)
+    assert clf.score(bbc.texts, bbc.labels) >= 8 / 9
+    proba = clf.predict_proba(bbc.texts)
+    assert proba.shape == (9, 3) and np.allclose(proba.sum(1), 1, atol=1e-5)
+    metrics = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert len(metrics) == 40 and metrics[-1]["train_loss"] < metrics[0]["train_loss"]
+    assert {"train_loss", "train_acc", "val_loss", "val_acc"} <= set(metrics[0])
+    assert (tmp_path / "run" / "learning_curve.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_same_seed_same_model(bbc):
+    a = small_classifier(epochs=5).fit(bbc.texts, bbc.labels).predict_proba(bbc.texts)
+    b = small_classifier(epochs=5).fit(bbc.texts, bbc.labels).predict_proba(bbc.texts)
+    assert np.array_equal(a, b)
+
+
+def test_save_load_round_trip(bbc, tmp_path):
+    clf = small_classifier(epochs=5).fit(bbc.texts, bbc.labels)
+    clf.save(tmp_path / "model")
+    assert sorted(p.name for p in (tmp_path / "model").iterdir()) == [
+        "config.json", "features.json", "features.safetensors", "labels.json", "model.safetensors"]
+    loaded = TextClassifier.load(tmp_path / "model")
+    assert np.array_equal(loaded.predict_proba(bbc.texts), clf.predict_proba(bbc.texts))
+    assert list(loaded.classes_) == ["business", "sports", "tech"]
+
+
+def test_early_stopping_keeps_the_best_epoch(bbc):
+    clf = small_classifier(epochs=50, patience=2, lr=0.5).fit(bbc.texts, bbc.labels)
+    losses = [h["val_loss"] for h in clf.history_]
+    assert len(losses) <= 50
+    if len(losses) < 50:  # stopped early: the last `patience` epochs were no better
+        assert min(losses[-2:]) >= min(losses)
+
+
+def test_sklearn_api(bbc):
+    clf = small_classifier(epochs=2)
+    assert clone(clf).get_params() == clf.get_params()
+    with pytest.raises(Exception):
+        clf.predict(["not fitted yet"])
+
+
+def test_one_class_is_a_clear_error():
+    with pytest.raises(FirthError, match="only one class"):
+        TextClassifier().fit(["a", "b"], ["x", "x"])
+
+
+def test_empty_and_mismatched_data():
+    with pytest.raises(FirthError, match="empty"):
+        TextClassifier().fit([], [])
+    with pytest.raises(FirthError, match="2 texts but 1 labels"):
+        TextClassifier().fit(["a", "b"], ["x"])
+
+
+def test_loading_something_else_is_a_clear_error(tmp_path):
+    with pytest.raises(FirthError, match="no such model directory"):
+        TextClassifier.load(tmp_path / "nothing")
+    (tmp_path / "m").mkdir()
+    with pytest.raises(FirthError, match="config.json: no such file"):
+        TextClassifier.load(tmp_path / "m")

@@ -1,0 +1,85 @@
+"""The command line: help, version, and one clear sentence for each bad input."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import firth
+from firth.cli import main
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_version_and_help(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0 and firth.__version__ in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "data" in out and "classify" in out
+
+
+def test_train_eval_predict(capsys, fixtures, tmp_path):
+    out_dir = tmp_path / "run"
+    code, out, err = run(capsys, "classify", "train", str(fixtures / "bbc"), "--features", "counts",
+                         "--epochs", "30", "--batch-size", "4", "--lr", "0.05", "--patience", "30",
+                         "--test", str(fixtures / "bbc"), "--out", str(out_dir), "--quiet", "--device", "cpu")
+    assert code == 0, err
+    assert "test: accuracy" in out
+    assert (out_dir / "model" / "config.json").exists() and (out_dir / "learning_curve.png").exists()
+
+    code, out, err = run(capsys, "classify", "eval", str(out_dir / "model"), str(fixtures / "bbc"))
+    assert code == 0, err
+    assert "macro-F1" in out and "business" in out
+    assert (out_dir / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
+
+    texts = tmp_path / "texts.txt"
+    texts.write_text("Shares in the company rose after profits jumped\nThe team won the match\n", encoding="utf-8")
+    code, out, err = run(capsys, "classify", "predict", str(out_dir / "model"), str(texts))
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == 2 and rows[0]["label"] in ("business", "sports", "tech")
+    assert abs(sum(rows[0]["probabilities"].values()) - 1) < 1e-4
+
+
+BAD_INPUTS = {
+    "missing file": (lambda tmp: ["classify", "train", str(tmp / "nope.tsv")], "nope.tsv: no such file or folder"),
+    "unknown dataset": (lambda tmp: ["data", "get", "bbc"], "unknown dataset 'bbc'"),
+    "empty file": (lambda tmp: ["classify", "train", _write(tmp / "e.tsv", b"")], "contains no labelled examples"),
+    "unknown column": (lambda tmp: ["classify", "train", _write(tmp / "c.csv", b"review,label\ngood,a\nbad,b\n")],
+                       "no column named 'text'"),
+    "not utf-8": (lambda tmp: ["classify", "train", _write(tmp / "l.tsv", "text\tlabel\ncaf\u00e9\ta\n".encode("latin-1"))],
+                  "line 2 is not valid UTF-8"),
+    "one class": (lambda tmp: ["classify", "train", _write(tmp / "o.tsv", b"text\tlabel\ngood\ta\nfine\ta\n")],
+                  "only one class"),
+    "missing model": (lambda tmp: ["classify", "predict", str(tmp / "no-model")], "no such model directory"),
+}
+
+
+def _write(path, data: bytes) -> str:
+    path.write_bytes(data)
+    return str(path)
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_is_one_sentence_and_exit_1(case, capsys, tmp_path):
+    make_argv, message = BAD_INPUTS[case]
+    code, out, err = run(capsys, *make_argv(tmp_path))
+    assert code == 1
+    assert message in err
+    assert err.startswith("firth: error: ") and err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_no_traceback_from_the_real_command(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "firth", "classify", "train", str(tmp_path / "x.tsv")],
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"firth: error: {tmp_path / 'x.tsv'}: no such file or folder, and not a dataset name (see `firth data list`)."
