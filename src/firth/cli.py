@@ -98,7 +98,7 @@ def _data_get(args) -> None:
 
 def _add_classify(families) -> None:
     from firth.features import FEATURES
-    from firth.models.classifier import MODELS
+    from firth.models import MODELS
 
     verbs = _family(families, "classify", "Text classifiers: train, evaluate, predict.")
     train = verbs.add_parser(

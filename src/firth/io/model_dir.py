@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from firth.errors import FirthError
 
@@ -38,7 +38,8 @@ def read_json(path: str | os.PathLike) -> Any:
 
 def save_tensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor | np.ndarray]) -> None:
     """Save named tensors (torch or numpy) as safetensors."""
-    save_file({k: torch.as_tensor(v).detach().cpu().contiguous() for k, v in tensors.items()}, str(path))
+    tensors = {k: torch.as_tensor(v).detach().cpu().contiguous() for k, v in tensors.items()}
+    Path(path).write_bytes(save(tensors))
 
 
 def load_tensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:

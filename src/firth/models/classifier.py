@@ -21,13 +21,11 @@ from sklearn.utils.validation import check_is_fitted
 import firth
 from firth.data.splits import stratified_split
 from firth.errors import FirthError
-from firth.features import FEATURES
+from firth.features import FEATURES, feature_class
 from firth.io.atomic import atomic_dir
 from firth.io.model_dir import CONFIG, load_tensors, read_json, save_tensors, write_json
-from firth.models.linear import SoftmaxRegression
+from firth.models import MODELS, model_class
 from firth.train import ArrayDataset, TrainConfig, Trainer
-
-MODELS = {"softmax": SoftmaxRegression}
 
 
 def _check_choice(kind: str, value: str, choices: dict) -> None:
@@ -66,10 +64,10 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.array(sorted(set(labels)))
         y = np.searchsorted(self.classes_, labels)
         train_idx, val_idx = stratified_split(labels, self.val_fraction, self.seed)
-        self.features_ = FEATURES[self.features]().fit([texts[i] for i in train_idx])
+        self.features_ = feature_class(self.features)().fit([texts[i] for i in train_idx])
         x = self.features_.transform(texts)
         torch.manual_seed(self.seed)
-        self.model_ = MODELS[self.model](x.shape[1], len(self.classes_))
+        self.model_ = model_class(self.model)(x.shape[1], len(self.classes_))
         config = TrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
                              optimizer=self.optimizer, weight_decay=self.weight_decay,
                              patience=self.patience, seed=self.seed, device=self.device,
@@ -117,8 +115,8 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             raise FirthError(f"{directory}: is not a firth text classifier (type {config.get('type')!r}).")
         clf = cls(**config["params"])
         clf.classes_ = np.array(read_json(directory / "labels.json"))
-        clf.features_ = FEATURES[clf.features].load(directory)
-        clf.model_ = MODELS[clf.model](config["n_features"], len(clf.classes_))
+        clf.features_ = feature_class(clf.features).load(directory)
+        clf.model_ = model_class(clf.model)(config["n_features"], len(clf.classes_))
         clf.model_.load_state_dict(load_tensors(directory / "model.safetensors"))
         clf.model_.eval()
         return clf
