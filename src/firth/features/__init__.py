@@ -9,6 +9,7 @@ from importlib import import_module
 FEATURES = {
     "tfidf": "firth.features.classic:TfidfFeatures",
     "counts": "firth.features.classic:CountFeatures",
+    "projection": "firth.features.projection:ProjectionFeatures",
 }
 
 

@@ -1,0 +1,306 @@
+"""The SGNN projection: vocabulary-free, fit-free word vectors by seeded hashing.
+
+Each word gets a D = T*d dimensional vector (Ravi & Kozareva, EMNLP 2018:
+T=80 hash functions of d=14 bits, D=1120) computed from its character n-grams
+alone, so any word of any language has one and nothing is fitted or stored.
+
+The computation, precisely enough to reimplement:
+
+1. Normalize the word: Unicode NFKC (if `normalize`), then `str.lower()` (if
+   `lowercase`); wrap it in the boundary markers (`<` and `>` by default).
+2. Take every character n-gram for n in `ngram_range` (n-grams of the marked
+   word, counted with multiplicity).
+3. Key each n-gram by 64-bit FNV-1a over its Unicode code points: h starts at
+   0xcbf29ce484222325; for each code point c, h = (h XOR c) * 0x100000001b3
+   mod 2^64 (each code point XORed whole, not byte by byte).
+4. For hash function t = 4j + m (j = 0..ceil(T/4)-1, m = 0..3), take
+   w_j = splitmix64(key XOR salt_j) with salt_j = splitmix64(seed * 2^20 + j),
+   and its 16-bit field f = (w_j >> 16m) & 0xFFFF. The n-gram adds
+   +1 if f & 0x8000 else -1 at position ((f & 0x7FFF) * d) >> 15 of block t.
+   (splitmix64(x): z = x + 0x9E3779B97F4A7C15; z = (z ^ z>>30) * 0xBF58476D1CE4E5B9;
+   z = (z ^ z>>27) * 0x94D049BB133111EB; return z ^ z>>31, all mod 2^64.)
+5. The word's sum s (each block a count sketch of width d, the whole a
+   block-sparse Johnson-Lindenstrauss projection of the n-gram count vector,
+   clipped to [-127, 127]) gives the output by `mode`: "binary" (the paper's
+   bits: 1 where s > 0, else 0), "ternary" (sign(s) in {-1, 0, +1}, as in
+   pQRNN), or "float" (s / sqrt(T), the signed quantized float of a sparse
+   random projection, as in the 2018 scikit-learn reproduction).
+
+Binary and ternary vectors are returned as int8 (exact and 4x smaller);
+float vectors as float32.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from itertools import repeat
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, TransformerMixin
+from torch import nn
+
+from firth.errors import FirthError
+from firth.io.model_dir import read_json, write_json
+from firth.text.segment import words as split_words
+
+MODES = ("binary", "ternary", "float")
+FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+FNV_PRIME = np.uint64(0x100000001B3)
+CHUNK = 4096  # words hashed together; sorted by length so padding stays small
+
+
+@dataclass(frozen=True)
+class ProjectionConfig:
+    """Every parameter that changes a projection's output."""
+
+    ngram_range: tuple[int, int] = (1, 3)
+    markers: tuple[str, str] = ("<", ">")
+    lowercase: bool = True
+    normalize: bool = True  # Unicode NFKC
+    n_hashes: int = 80  # T
+    bits: int = 14  # d
+    mode: str = "binary"
+    seed: int = 0
+
+    def __post_init__(self):
+        object.__setattr__(self, "ngram_range", tuple(self.ngram_range))
+        object.__setattr__(self, "markers", tuple(self.markers))
+        low, high = self.ngram_range
+        if not 1 <= low <= high:
+            raise FirthError(f"ngram_range must be (low, high) with 1 <= low <= high, got {self.ngram_range}.")
+        if self.mode not in MODES:
+            raise FirthError(f"unknown projection mode {self.mode!r}; choose one of {', '.join(MODES)}.")
+        if not (self.n_hashes >= 1 and 1 <= self.bits <= 32768):
+            raise FirthError(f"need n_hashes >= 1 and 1 <= bits <= 32768, got {self.n_hashes} and {self.bits}.")
+
+    @property
+    def dim(self) -> int:
+        return self.n_hashes * self.bits
+
+
+def splitmix64(x: np.ndarray) -> np.ndarray:
+    """The splitmix64 finalizer on uint64 arrays (wrapping arithmetic)."""
+    with np.errstate(over="ignore"):
+        z = x + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def ngram_keys(words: Sequence[str], config: ProjectionConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(word index, FNV-1a key) of every character n-gram of every (normalized, marked) word."""
+    begin, end = config.markers
+    marked = [begin + w + end for w in words]
+    order = sorted(range(len(marked)), key=lambda i: len(marked[i]))
+    rows, keys = [], []
+    for start in range(0, len(order), CHUNK):
+        chunk = order[start:start + CHUNK]
+        width = len(marked[chunk[-1]])
+        padded = "".join(marked[i].ljust(width, "\0") for i in chunk)
+        codes = np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32).reshape(len(chunk), width)
+        codes = codes.astype(np.uint64)
+        lengths = np.array([len(marked[i]) for i in chunk])
+        index = np.array(chunk)
+        h = np.full(codes.shape, FNV_OFFSET, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for n in range(1, config.ngram_range[1] + 1):
+                # h[:, i] now covers code points i .. i+n-1
+                h = ((h[:, : width - n + 1] ^ codes[:, n - 1:]) * FNV_PRIME)
+                if n >= config.ngram_range[0]:
+                    valid = np.arange(width - n + 1)[None, :] + n <= lengths[:, None]
+                    rows.append(np.broadcast_to(index[:, None], valid.shape)[valid])
+                    keys.append(h[valid])
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.uint64)
+    return np.concatenate(rows).astype(np.int64), np.concatenate(keys)
+
+
+def ngram_buckets(keys: np.ndarray, config: ProjectionConfig) -> tuple[np.ndarray, np.ndarray]:
+    """For each key and hash function t: (output index t*d + position, sign +-1); shape [K, T]."""
+    n_words64 = math.ceil(config.n_hashes / 4)
+    salts = splitmix64(np.uint64(config.seed) * np.uint64(1 << 20) + np.arange(n_words64, dtype=np.uint64))
+    mixed = splitmix64(keys[:, None] ^ salts[None, :])  # [K, ceil(T/4)]
+    fields = np.stack([(mixed >> np.uint64(16 * m)) & np.uint64(0xFFFF) for m in range(4)], axis=2)
+    fields = fields.reshape(len(keys), -1)[:, : config.n_hashes].astype(np.int64)  # t = 4j + m
+    positions = ((fields & 0x7FFF) * config.bits) >> 15
+    index = positions + np.arange(config.n_hashes) * config.bits
+    signs = np.where(fields & 0x8000, 1, -1).astype(np.int8)
+    return index, signs
+
+
+class Projection(nn.Module):
+    """Words or texts in, SGNN projections out; no trainable parameters.
+
+    A word-level cache keeps the projections of the first `cache_size`
+    distinct words seen (in Zipfian text, mostly the frequent ones); set
+    `cache_size=0` to disable it. The module moves with `.to(device)`, and the
+    expansion (the scatter of hashed n-grams into vectors) runs on that device.
+    """
+
+    def __init__(self, config: ProjectionConfig | None = None, cache_size: int = 50_000, **kwargs):
+        super().__init__()
+        self.config = config or ProjectionConfig(**kwargs)
+        self.cache_size = cache_size
+        self._cache_ids: dict[str, int] = {}
+        self.register_buffer("_cache", torch.zeros(0, self.config.dim, dtype=torch.int8), persistent=False)
+
+    @property
+    def dim(self) -> int:
+        return self.config.dim
+
+    @property
+    def device(self) -> torch.device:
+        return self._cache.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return torch.float32 if self.config.mode == "float" else torch.int8
+
+    def normalize(self, word: str) -> str:
+        if self.config.normalize:
+            word = unicodedata.normalize("NFKC", word)
+        return word.lower() if self.config.lowercase else word
+
+    def project_words(self, words: Sequence[str]) -> torch.Tensor:
+        """Projections of `words`, shape [len(words), D] (int8, or float32 in float mode)."""
+        n = len(words)
+        ids = np.fromiter(map(self._cache_ids.get, words, repeat(-1, n)), dtype=np.int64, count=n)
+        missing = np.flatnonzero(ids < 0)
+        if len(missing) == 0:
+            return self._output(self._cache.index_select(0, torch.from_numpy(ids).to(self.device)))
+        distinct: dict[str, int] = {}
+        slots = np.fromiter((distinct.setdefault(words[i], len(distinct)) for i in missing),
+                            dtype=np.int64, count=len(missing))
+        new_rows = self._compute(list(distinct))
+        rows = torch.empty(n, self.dim, dtype=torch.int8, device=self.device)
+        hits = np.flatnonzero(ids >= 0)
+        if len(hits):
+            rows[torch.from_numpy(hits)] = self._cache.index_select(0, torch.from_numpy(ids[hits]).to(self.device))
+        rows[torch.from_numpy(missing)] = new_rows.index_select(0, torch.from_numpy(slots).to(self.device))
+        self._remember(list(distinct), new_rows)
+        return self._output(rows)
+
+    def _compute(self, words: list[str]) -> torch.Tensor:
+        """Cacheable int8 rows of distinct words: bits, signs, or clipped sums (float mode)."""
+        rows, keys = ngram_keys([self.normalize(w) for w in words], self.config)
+        unique, inverse = np.unique(keys, return_inverse=True)
+        index, signs = ngram_buckets(unique, self.config)
+        flat = torch.from_numpy(rows[:, None] * self.dim + index[inverse]).to(self.device)
+        values = torch.from_numpy(signs[inverse]).to(self.device, torch.int32)
+        sums = torch.zeros(len(words) * self.dim, dtype=torch.int32, device=self.device)
+        sums.index_add_(0, flat.reshape(-1), values.reshape(-1))
+        sums = sums.view(len(words), self.dim).clamp_(-127, 127)
+        if self.config.mode == "binary":
+            return (sums > 0).to(torch.int8)
+        if self.config.mode == "ternary":
+            return sums.sign().to(torch.int8)
+        return sums.to(torch.int8)
+
+    def _output(self, rows: torch.Tensor) -> torch.Tensor:
+        if self.config.mode == "float":
+            return rows.to(torch.float32) * (1.0 / math.sqrt(self.config.n_hashes))
+        return rows
+
+    def _remember(self, words: list[str], rows: torch.Tensor) -> None:
+        room = self.cache_size - len(self._cache_ids)
+        if room <= 0:
+            return
+        words, rows = words[:room], rows[:room]
+        start = len(self._cache_ids)
+        self._cache_ids.update(zip(words, range(start, start + len(words))))
+        self._cache = torch.cat([self._cache, rows])
+
+    def clear_cache(self) -> None:
+        """Forget every cached word."""
+        self._cache_ids = {}
+        self._cache = self._cache[:0]
+
+    def forward(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Texts to word projections [batch, max_words, D] and a padding mask [batch, max_words].
+
+        The mask is True at real words; an empty text gives an all-False row.
+        """
+        tokenized = [split_words(t, lowercase=False) for t in texts]
+        lengths = [len(t) for t in tokenized]
+        width = max(lengths, default=0)
+        flat = self.project_words([w for t in tokenized for w in t])
+        out = torch.zeros(len(texts), width, self.dim, dtype=flat.dtype, device=self.device)
+        mask = torch.arange(width, device=self.device)[None, :] < torch.tensor(lengths, device=self.device)[:, None]
+        out[mask] = flat
+        return out, mask
+
+    def pool(self, texts: Sequence[str], how: str = "mean") -> torch.Tensor:
+        """Document vectors [batch, D] (float32): mean or max of the word projections (zeros if no words)."""
+        if how not in ("mean", "max"):
+            raise FirthError(f"unknown pooling {how!r}; use mean or max.")
+        words, mask = self(texts)
+        words = words.to(torch.float32)
+        if how == "mean":
+            return words.sum(1) / mask.sum(1, keepdim=True).clamp(min=1)
+        pooled = words.masked_fill(~mask[:, :, None], -torch.inf).amax(1) if words.shape[1] else words.sum(1)
+        return pooled.nan_to_num(neginf=0.0)
+
+    def save(self, directory: str | Path) -> None:
+        """Write `projection.json`: every parameter that changes the output."""
+        write_json(Path(directory) / "projection.json", asdict(self.config))
+
+    @classmethod
+    def load(cls, directory: str | Path, cache_size: int = 50_000) -> "Projection":
+        return cls(ProjectionConfig(**read_json(Path(directory) / "projection.json")), cache_size=cache_size)
+
+
+class ProjectionFeatures(TransformerMixin, BaseEstimator):
+    """scikit-learn transformer: texts to pooled SGNN projections (fit learns nothing)."""
+
+    def __init__(self, ngram_range: tuple[int, int] = (1, 3), markers: tuple[str, str] = ("<", ">"),
+                 lowercase: bool = True, normalize: bool = True, n_hashes: int = 80, bits: int = 14,
+                 mode: str = "binary", seed: int = 0, pooling: str = "mean", batch_size: int = 256):
+        self.ngram_range = ngram_range
+        self.markers = markers
+        self.lowercase = lowercase
+        self.normalize = normalize
+        self.n_hashes = n_hashes
+        self.bits = bits
+        self.mode = mode
+        self.seed = seed
+        self.pooling = pooling
+        self.batch_size = batch_size
+
+    def fit(self, texts=None, y=None) -> "ProjectionFeatures":
+        """Nothing to learn: checks the parameters and returns self."""
+        self._projection()
+        return self
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return True  # stateless, like HashingVectorizer
+
+    def _projection(self) -> Projection:
+        params = self.get_params()
+        config = ProjectionConfig(**{k: params[k] for k in ProjectionConfig.__dataclass_fields__})
+        if getattr(self, "_cached", (None,))[0] != config:
+            self._cached = (config, Projection(config))
+        return self._cached[1]
+
+    @property
+    def n_features_out_(self) -> int:
+        return self.n_hashes * self.bits
+
+    def transform(self, texts) -> np.ndarray:
+        """Pooled projections [n_texts, D] as float32."""
+        projection, texts = self._projection(), list(texts)
+        chunks = [projection.pool(texts[i:i + self.batch_size], self.pooling).cpu().numpy()
+                  for i in range(0, len(texts), self.batch_size)]
+        return np.concatenate(chunks) if chunks else np.zeros((0, projection.dim), np.float32)
+
+    def save(self, directory: str | Path, prefix: str = "features") -> None:
+        write_json(Path(directory) / f"{prefix}.json", {"type": type(self).__name__, "params": self.get_params()})
+
+    @classmethod
+    def load(cls, directory: str | Path, prefix: str = "features") -> "ProjectionFeatures":
+        params = read_json(Path(directory) / f"{prefix}.json")["params"]
+        return cls(**dict(params, ngram_range=tuple(params["ngram_range"]), markers=tuple(params["markers"])))
