@@ -190,10 +190,12 @@ class Projection(nn.Module):
         rows, keys = ngram_keys([self.normalize(w) for w in words], self.config)
         unique, inverse = np.unique(keys, return_inverse=True)
         index, signs = ngram_buckets(unique, self.config)
-        flat = torch.from_numpy(rows[:, None] * self.dim + index[inverse]).to(self.device)
-        values = torch.from_numpy(signs[inverse]).to(self.device, torch.int32)
-        sums = torch.zeros(len(words) * self.dim, dtype=torch.int32, device=self.device)
-        sums.index_add_(0, flat.reshape(-1), values.reshape(-1))
+        occurrences = torch.from_numpy(inverse).to(self.device)
+        flat = torch.from_numpy(index).to(self.device).index_select(0, occurrences)  # [n-grams, T]
+        flat += torch.from_numpy(rows * self.dim).to(self.device)[:, None]
+        values = torch.from_numpy(signs).to(self.device, torch.float32).index_select(0, occurrences)
+        sums = torch.zeros(len(words) * self.dim, dtype=torch.float32, device=self.device)
+        sums.index_add_(0, flat.view(-1), values.view(-1))  # float sums of small integers are exact
         sums = sums.view(len(words), self.dim).clamp_(-127, 127)
         if self.config.mode == "binary":
             return (sums > 0).to(torch.int8)
