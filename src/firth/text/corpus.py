@@ -11,7 +11,6 @@ with `text` (and optional `doc`) keys, and MediaWiki XML dumps (`.xml` or
 from __future__ import annotations
 
 import bz2
-import json
 import os
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from typing import NamedTuple
 
 from firth.errors import FirthError
 from firth.text.markup import wiki_to_prose
-from firth.text.readers import iter_lines
+from firth.text.readers import iter_json_records, iter_lines
 from firth.text.segment import iter_paragraphs
 
 
@@ -83,13 +82,5 @@ def _article(page: ET.Element) -> WikiArticle | None:
 
 
 def _iter_jsonl_paragraphs(path: Path) -> Iterator[Paragraph]:
-    for lineno, line in iter_lines(path):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise FirthError(f"{path}: line {lineno} is not valid JSON ({e.msg}).") from None
-        if not isinstance(record, dict) or "text" not in record:
-            raise FirthError(f"{path}: line {lineno} has no key 'text'.")
+    for record in iter_json_records(path, ("text",)):
         yield Paragraph(str(record.get("doc", path.name)), str(record["text"]))

@@ -132,7 +132,8 @@ def _iter_table(path: Path, delimiter: str, text_column: str, label_column: str)
         yield Example(row[i_text], row[i_label].strip())
 
 
-def _iter_jsonl(path: Path, text_key: str, label_key: str) -> Iterator[Example]:
+def iter_json_records(path: str | os.PathLike, required: tuple[str, ...]) -> Iterator[dict]:
+    """Stream the JSON objects of a JSON-lines file, each holding the `required` keys."""
     for lineno, line in iter_lines(path):
         if not line.strip():
             continue
@@ -142,9 +143,14 @@ def _iter_jsonl(path: Path, text_key: str, label_key: str) -> Iterator[Example]:
             raise FirthError(f"{path}: line {lineno} is not valid JSON ({e.msg}).") from None
         if not isinstance(record, dict):
             raise FirthError(f"{path}: line {lineno} is not a JSON object.")
-        for key in (text_key, label_key):
+        for key in required:
             if key not in record:
                 raise FirthError(f"{path}: line {lineno} has no key {key!r}.")
+        yield record
+
+
+def _iter_jsonl(path: Path, text_key: str, label_key: str) -> Iterator[Example]:
+    for record in iter_json_records(path, (text_key, label_key)):
         yield Example(str(record[text_key]), str(record[label_key]))
 
 
