@@ -80,3 +80,16 @@ def test_loading_something_else_is_a_clear_error(tmp_path):
     (tmp_path / "m").mkdir()
     with pytest.raises(FirthError, match="config.json: no such file"):
         TextClassifier.load(tmp_path / "m")
+
+
+def test_projection_features_train_and_round_trip(bbc, tmp_path):
+    clf = small_classifier(features="projection", epochs=100, lr=0.2).fit(bbc.texts, bbc.labels)
+    assert clf.history_[-1]["train_acc"] == 1.0  # fits the 6 articles it trained on
+    clf.save(tmp_path / "model")
+    loaded = TextClassifier.load(tmp_path / "model")
+    assert np.array_equal(loaded.predict_proba(bbc.texts), clf.predict_proba(bbc.texts))
+
+
+def test_unknown_features_name_the_choices():
+    with pytest.raises(FirthError, match="unknown features 'bow'; choose one of tfidf, counts, projection"):
+        TextClassifier(features="bow").fit(["a", "b"], ["x", "y"])
