@@ -165,3 +165,10 @@ def test_sklearn_pipeline(fixtures):
 def test_moves_with_to_device():
     projection = Projection().to("cpu")
     assert projection.device.type == "cpu" and list(projection.parameters()) == []
+
+
+def test_public_names_import_lazily():
+    import firth.features
+
+    assert firth.features.Projection is Projection
+    assert firth.features.feature_class("projection") is ProjectionFeatures

@@ -1,26 +1,30 @@
-"""Featurizers: scikit-learn transformers from texts to vectors.
+"""Featurizers: scikit-learn transformers from texts to vectors, and the SGNN projection.
 
-`FEATURES` names every featurizer; classes are imported on first use, so that
-listing them (the CLI's help) does not import scikit-learn or torch.
+Classes are imported on first use (`firth.features.Projection`), so that
+listing the featurizers (the CLI's help) does not import scikit-learn or torch.
 """
 
 from importlib import import_module
 
-FEATURES = {
-    "tfidf": "firth.features.classic:TfidfFeatures",
-    "counts": "firth.features.classic:CountFeatures",
-    "projection": "firth.features.projection:ProjectionFeatures",
+# the name a user picks (`--features`) -> the featurizer class
+FEATURES = {"tfidf": "TfidfFeatures", "counts": "CountFeatures", "projection": "ProjectionFeatures"}
+
+# every public class -> the module under firth.features that holds it
+_MODULES = {
+    "CountFeatures": "classic",
+    "TfidfFeatures": "classic",
+    "Projection": "projection",
+    "ProjectionConfig": "projection",
+    "ProjectionFeatures": "projection",
 }
 
 
-def feature_class(name: str) -> type:
-    """The featurizer class registered as `name`."""
-    module, cls = FEATURES[name].split(":")
-    return getattr(import_module(module), cls)
-
-
 def __getattr__(attr: str):
-    for path in FEATURES.values():
-        if path.endswith(f":{attr}"):
-            return feature_class(next(k for k, v in FEATURES.items() if v == path))
+    if attr in _MODULES:
+        return getattr(import_module(f"{__name__}.{_MODULES[attr]}"), attr)
     raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
+
+
+def feature_class(name: str) -> type:
+    """The featurizer class registered as `name` in FEATURES."""
+    return __getattr__(FEATURES[name])

@@ -34,9 +34,9 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from itertools import repeat
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
