@@ -172,3 +172,28 @@ def test_public_names_import_lazily():
 
     assert firth.features.Projection is Projection
     assert firth.features.feature_class("projection") is ProjectionFeatures
+
+
+def test_large_batches_match_small_ones():
+    """Over CHUNK distinct words are hashed in length-sorted chunks; the order must come back."""
+    rng = np.random.default_rng(0)
+    letters = list("abcdefghijklmnopqrstuvwxyzéßж")
+    vocabulary = ["".join(rng.choice(letters, size=rng.integers(1, 25))) for _ in range(5000)]
+    vocabulary += ["ΟΔΟΣ", "Ὀδυσσεύς", "ﬁne", "x\0y"]  # final sigma, NFKC ligature, a NUL inside
+    whole = Projection(cache_size=0).project_words(vocabulary)
+    pieces = torch.cat([Projection(cache_size=0).project_words(vocabulary[i:i + 1000])
+                        for i in range(0, len(vocabulary), 1000)])
+    assert torch.equal(whole, pieces)
+    single = Projection(cache_size=0)
+    for i in (5000, 5001, 5002, 5003):
+        assert torch.equal(whole[i], single.project_words([vocabulary[i]])[0])
+    config = ProjectionConfig()
+    assert np.allclose(whole[5000].double().numpy(), reference_projection("ΟΔΟΣ", config))
+
+
+def test_total_dimension_sets_bits_per_hash():
+    projection = Projection(dim=256, n_hashes=16)
+    assert (projection.config.n_hashes, projection.config.bits, projection.dim) == (16, 16, 256)
+    assert projection.project_words(["word"]).shape == (1, 256)
+    with pytest.raises(FirthError, match="dim 100 is not a positive multiple of n_hashes 80"):
+        Projection(dim=100)

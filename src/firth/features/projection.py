@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
+import torch.nn.functional as F
 from torch import nn
 
 from firth.errors import FirthError
@@ -51,7 +52,7 @@ from firth.text.segment import words as split_words
 MODES = ("binary", "ternary", "float")
 FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 FNV_PRIME = np.uint64(0x100000001B3)
-CHUNK = 4096  # words hashed together; sorted by length so padding stays small
+CHUNK = 4096  # words hashed together; longer lists are sorted by length so padding stays small
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,13 @@ class ProjectionConfig:
     def dim(self) -> int:
         return self.n_hashes * self.bits
 
+    @classmethod
+    def for_dim(cls, dim: int, n_hashes: int = 80, **kwargs) -> "ProjectionConfig":
+        """The configuration with `n_hashes` hash functions giving `dim` dimensions in all."""
+        if dim < 1 or dim % n_hashes:
+            raise FirthError(f"dim {dim} is not a positive multiple of n_hashes {n_hashes}.")
+        return cls(n_hashes=n_hashes, bits=dim // n_hashes, **kwargs)
+
 
 def splitmix64(x: np.ndarray) -> np.ndarray:
     """The splitmix64 finalizer on uint64 arrays (wrapping arithmetic)."""
@@ -93,43 +101,42 @@ def splitmix64(x: np.ndarray) -> np.ndarray:
 
 
 def ngram_keys(words: Sequence[str], config: ProjectionConfig) -> tuple[np.ndarray, np.ndarray]:
-    """(word index, FNV-1a key) of every character n-gram of every (normalized, marked) word."""
+    """FNV-1a keys of every character n-gram of each (normalized) word, and which are real.
+
+    Returns `keys` and `valid`, both [len(words), P]: row i holds word i's
+    n-grams (markers included) for n = low..high, padded to the longest word.
+    Pass words of similar length together to keep the padding small.
+    """
     begin, end = config.markers
     marked = [begin + w + end for w in words]
-    order = sorted(range(len(marked)), key=lambda i: len(marked[i]))
-    rows, keys = [], []
-    for start in range(0, len(order), CHUNK):
-        chunk = order[start:start + CHUNK]
-        width = len(marked[chunk[-1]])
-        padded = "".join(marked[i].ljust(width, "\0") for i in chunk)
-        codes = np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32).reshape(len(chunk), width)
-        codes = codes.astype(np.uint64)
-        lengths = np.array([len(marked[i]) for i in chunk])
-        index = np.array(chunk)
-        h = np.full(codes.shape, FNV_OFFSET, dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            for n in range(1, config.ngram_range[1] + 1):
-                # h[:, i] now covers code points i .. i+n-1
-                h = ((h[:, : width - n + 1] ^ codes[:, n - 1:]) * FNV_PRIME)
-                if n >= config.ngram_range[0]:
-                    valid = np.arange(width - n + 1)[None, :] + n <= lengths[:, None]
-                    rows.append(np.broadcast_to(index[:, None], valid.shape)[valid])
-                    keys.append(h[valid])
-    if not rows:
-        return np.zeros(0, np.int64), np.zeros(0, np.uint64)
-    return np.concatenate(rows).astype(np.int64), np.concatenate(keys)
+    lengths = np.fromiter(map(len, marked), dtype=np.int64, count=len(marked))
+    width = int(lengths.max(initial=0))
+    padded = "".join(w.ljust(width, "\0") for w in marked)
+    codes = np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32).reshape(len(marked), width)
+    h = np.full(codes.shape, FNV_OFFSET, dtype=np.uint64)
+    keys, valid = [], []
+    with np.errstate(over="ignore"):
+        for n in range(1, config.ngram_range[1] + 1):
+            # h[:, i] now covers code points i .. i+n-1
+            h = (h[:, : width - n + 1] ^ codes[:, n - 1:]) * FNV_PRIME
+            if n >= config.ngram_range[0]:
+                keys.append(h)
+                valid.append(np.arange(width - n + 1)[None, :] + n <= lengths[:, None])
+    if not keys:
+        return np.zeros((len(words), 0), np.uint64), np.zeros((len(words), 0), bool)
+    return np.concatenate(keys, axis=1), np.concatenate(valid, axis=1)
 
 
 def ngram_buckets(keys: np.ndarray, config: ProjectionConfig) -> tuple[np.ndarray, np.ndarray]:
-    """For each key and hash function t: (output index t*d + position, sign +-1); shape [K, T]."""
+    """For each key and hash function t: (output index t*d + position, sign +-1); [K, T] int32, int8."""
     n_words64 = math.ceil(config.n_hashes / 4)
     salts = splitmix64(np.uint64(config.seed) * np.uint64(1 << 20) + np.arange(n_words64, dtype=np.uint64))
-    mixed = splitmix64(keys[:, None] ^ salts[None, :])  # [K, ceil(T/4)]
-    fields = np.stack([(mixed >> np.uint64(16 * m)) & np.uint64(0xFFFF) for m in range(4)], axis=2)
-    fields = fields.reshape(len(keys), -1)[:, : config.n_hashes].astype(np.int64)  # t = 4j + m
-    positions = ((fields & 0x7FFF) * config.bits) >> 15
-    index = positions + np.arange(config.n_hashes) * config.bits
-    signs = np.where(fields & 0x8000, 1, -1).astype(np.int8)
+    mixed = splitmix64(keys[:, None] ^ salts[None, :]).astype("<u8")  # [K, ceil(T/4)], little-endian
+    # the four 16-bit fields of w_j, lowest first, are hash functions t = 4j .. 4j+3
+    fields = mixed.view("<u2").reshape(len(keys), -1)[:, : config.n_hashes].astype(np.int32)
+    offsets = np.arange(config.n_hashes, dtype=np.int32) * config.bits
+    index = (((fields & 0x7FFF) * config.bits) >> 15) + offsets  # int32: bits <= 32768
+    signs = ((fields >> 15) * 2 - 1).astype(np.int8)
     return index, signs
 
 
@@ -142,9 +149,13 @@ class Projection(nn.Module):
     expansion (the scatter of hashed n-grams into vectors) runs on that device.
     """
 
-    def __init__(self, config: ProjectionConfig | None = None, cache_size: int = 50_000, **kwargs):
+    def __init__(self, config: ProjectionConfig | None = None, cache_size: int = 50_000,
+                 dim: int | None = None, **kwargs):
+        """Configure by `config`, or by ProjectionConfig's fields as keywords (`dim` sets T*d)."""
         super().__init__()
-        self.config = config or ProjectionConfig(**kwargs)
+        if config is None:
+            config = ProjectionConfig.for_dim(dim, **kwargs) if dim else ProjectionConfig(**kwargs)
+        self.config = config
         self.cache_size = cache_size
         self._cache_ids: dict[str, int] = {}
         self.register_buffer("_cache", torch.zeros(0, self.config.dim, dtype=torch.int8), persistent=False)
@@ -172,31 +183,53 @@ class Projection(nn.Module):
         ids = np.fromiter(map(self._cache_ids.get, words, repeat(-1, n)), dtype=np.int64, count=n)
         missing = np.flatnonzero(ids < 0)
         if len(missing) == 0:
-            return self._output(self._cache.index_select(0, torch.from_numpy(ids).to(self.device)))
-        distinct: dict[str, int] = {}
-        slots = np.fromiter((distinct.setdefault(words[i], len(distinct)) for i in missing),
-                            dtype=np.int64, count=len(missing))
-        new_rows = self._compute(list(distinct))
+            return self._output(self._cache.index_select(0, self._to_device(ids)))
+        missed = list(words) if len(missing) == n else list(map(words.__getitem__, missing.tolist()))
+        distinct = list(dict.fromkeys(missed))
+        slot = {word: i for i, word in enumerate(distinct)}
+        slots = self._to_device(np.fromiter(map(slot.__getitem__, missed), dtype=np.int64, count=len(missed)))
+        new_rows = self._compute(distinct)
+        self._remember(distinct, new_rows)
+        if len(missing) == n:
+            return self._output(new_rows.index_select(0, slots))
         rows = torch.empty(n, self.dim, dtype=torch.int8, device=self.device)
         hits = np.flatnonzero(ids >= 0)
-        if len(hits):
-            rows[torch.from_numpy(hits)] = self._cache.index_select(0, torch.from_numpy(ids[hits]).to(self.device))
-        rows[torch.from_numpy(missing)] = new_rows.index_select(0, torch.from_numpy(slots).to(self.device))
-        self._remember(list(distinct), new_rows)
+        rows[self._to_device(hits)] = self._cache.index_select(0, self._to_device(ids[hits]))
+        rows[self._to_device(missing)] = new_rows.index_select(0, slots)
         return self._output(rows)
+
+    def _to_device(self, array: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(array).to(self.device)
 
     def _compute(self, words: list[str]) -> torch.Tensor:
         """Cacheable int8 rows of distinct words: bits, signs, or clipped sums (float mode)."""
-        rows, keys = ngram_keys([self.normalize(w) for w in words], self.config)
-        unique, inverse = np.unique(keys, return_inverse=True)
+        normalized = self._normalize_all(words)
+        if len(words) <= CHUNK:
+            return self._compute_chunk(normalized)
+        order = sorted(range(len(words)), key=lambda i: len(normalized[i]))
+        out = torch.empty(len(words), self.dim, dtype=torch.int8, device=self.device)
+        for start in range(0, len(order), CHUNK):
+            chunk = order[start:start + CHUNK]
+            out[self._to_device(np.array(chunk))] = self._compute_chunk([normalized[i] for i in chunk])
+        return out
+
+    def _normalize_all(self, words: list[str]) -> list[str]:
+        """`normalize` of every word, done on the joined text when that keeps the words apart."""
+        joined = self.normalize("\0".join(words))
+        split = joined.split("\0")
+        return split if len(split) == len(words) else [self.normalize(w) for w in words]
+
+    def _compute_chunk(self, words: list[str]) -> torch.Tensor:
+        keys, valid = ngram_keys(words, self.config)
+        unique, inverse = np.unique(keys[valid], return_inverse=True)
         index, signs = ngram_buckets(unique, self.config)
-        occurrences = torch.from_numpy(inverse).to(self.device)
-        flat = torch.from_numpy(index).to(self.device).index_select(0, occurrences)  # [n-grams, T]
-        flat += torch.from_numpy(rows * self.dim).to(self.device)[:, None]
-        values = torch.from_numpy(signs).to(self.device, torch.float32).index_select(0, occurrences)
-        sums = torch.zeros(len(words) * self.dim, dtype=torch.float32, device=self.device)
-        sums.index_add_(0, flat.view(-1), values.view(-1))  # float sums of small integers are exact
-        sums = sums.view(len(words), self.dim).clamp_(-127, 127)
+        # each distinct n-gram's signed vector: one entry per block, so entries never collide
+        vectors = torch.zeros(len(unique), self.dim, device=self.device).scatter_(
+            1, self._to_device(index).long(), self._to_device(signs).float())
+        # keys[valid] lists the n-grams word by word, so each word is one bag
+        starts = np.concatenate([[0], np.cumsum(valid.sum(1))[:-1]])
+        sums = F.embedding_bag(self._to_device(inverse), vectors, self._to_device(starts), mode="sum")
+        sums = sums.clamp_(-127, 127)  # float sums of small integers are exact
         if self.config.mode == "binary":
             return (sums > 0).to(torch.int8)
         if self.config.mode == "ternary":
