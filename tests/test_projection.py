@@ -197,3 +197,14 @@ def test_total_dimension_sets_bits_per_hash():
     assert projection.project_words(["word"]).shape == (1, 256)
     with pytest.raises(FirthError, match="dim 100 is not a positive multiple of n_hashes 80"):
         Projection(dim=100)
+
+
+def test_very_long_words_and_words_without_ngrams():
+    """Over 2048 n-grams a word is summed in float32 instead of half precision; both are exact."""
+    config = ProjectionConfig(n_hashes=6, bits=14, mode="float")
+    long_word = "ab" * 400 + "x" * 200  # 1002 characters, 3,006 n-grams
+    got = Projection(config).project_words([long_word, "short"]).double().numpy()
+    assert np.allclose(got[0], reference_projection(long_word, config))
+    assert np.allclose(got[1], reference_projection("short", config))
+    bare = Projection(markers=("", ""), ngram_range=(2, 3))
+    assert bare.project_words(["", "a"]).abs().sum() == 0  # no n-grams at all: a zero vector

@@ -133,7 +133,7 @@ def ngram_buckets(keys: np.ndarray, config: ProjectionConfig) -> tuple[np.ndarra
     salts = splitmix64(np.uint64(config.seed) * np.uint64(1 << 20) + np.arange(n_words64, dtype=np.uint64))
     mixed = splitmix64(keys[:, None] ^ salts[None, :]).astype("<u8")  # [K, ceil(T/4)], little-endian
     # the four 16-bit fields of w_j, lowest first, are hash functions t = 4j .. 4j+3
-    fields = mixed.view("<u2").reshape(len(keys), -1)[:, : config.n_hashes].astype(np.int32)
+    fields = mixed.view("<u2").reshape(len(keys), 4 * n_words64)[:, : config.n_hashes].astype(np.int32)
     offsets = np.arange(config.n_hashes, dtype=np.int32) * config.bits
     index = (((fields & 0x7FFF) * config.bits) >> 15) + offsets  # int32: bits <= 32768
     signs = ((fields >> 15) * 2 - 1).astype(np.int8)
@@ -223,13 +223,18 @@ class Projection(nn.Module):
         keys, valid = ngram_keys(words, self.config)
         unique, inverse = np.unique(keys[valid], return_inverse=True)
         index, signs = ngram_buckets(unique, self.config)
-        # each distinct n-gram's signed vector: one entry per block, so entries never collide
-        vectors = torch.zeros(len(unique), self.dim, device=self.device).scatter_(
-            1, self._to_device(index).long(), self._to_device(signs).float())
+        # each distinct n-gram's signed vector: one entry per block, so entries never collide.
+        # Half precision holds every partial sum exactly while a word has <= 2048 n-grams.
+        per_word = valid.sum(1)
+        dtype = torch.float16 if per_word.max(initial=0) <= 2048 else torch.float32
+        flat = (index + (np.arange(len(unique)) * self.dim)[:, None]).ravel()
+        vectors = torch.zeros(len(unique) * self.dim, dtype=dtype, device=self.device)
+        vectors[self._to_device(flat)] = self._to_device(signs.ravel()).to(dtype)
         # keys[valid] lists the n-grams word by word, so each word is one bag
-        starts = np.concatenate([[0], np.cumsum(valid.sum(1))[:-1]])
-        sums = F.embedding_bag(self._to_device(inverse), vectors, self._to_device(starts), mode="sum")
-        sums = sums.clamp_(-127, 127)  # float sums of small integers are exact
+        starts = np.concatenate([[0], np.cumsum(per_word)[:-1]])
+        sums = F.embedding_bag(self._to_device(inverse), vectors.view(len(unique), self.dim),
+                               self._to_device(starts), mode="sum").float()
+        sums = sums.clamp_(-127, 127)
         if self.config.mode == "binary":
             return (sums > 0).to(torch.int8)
         if self.config.mode == "ternary":
