@@ -1,0 +1,186 @@
+"""PPMI document features: the mean of a document's words' PPMI co-occurrence rows.
+
+The definition, precisely enough to reimplement:
+
+1. Tokenize every text with `firth.text.segment.words(text, lowercase)`.
+2. Vocabulary: count each word's tokens over the training texts; keep the
+   words occurring at least `min_count` times, ordered by count descending,
+   ties broken alphabetically (Python string order), and cut to the first
+   `max_vocab` (None: no cut). A word's index is its rank in this order. The
+   same vocabulary serves as targets (rows) and contexts (columns).
+3. Co-occurrence counts #(w, c): for every text and every pair of token
+   positions i != j with |i - j| <= `window` whose tokens are both in the
+   vocabulary, add 1 to #(w_i, w_j). Out-of-vocabulary tokens keep their
+   positions (they are not deleted before windowing, as in Levy, Goldberg &
+   Dagan 2015's hyperwords); pairs never cross texts; counts are not weighted
+   by distance. The count matrix is therefore symmetric.
+4. PPMI (`ppmi_from_counts`), natural log:
+   N = sum of all #(w, c); #(w) = sum_c #(w, c) (row sums); #(c) = column sums;
+   P(w, c) = #(w, c) / N; P(w) = #(w) / N;
+   P_alpha(c) = #(c)^alpha / sum_c' #(c')^alpha (context-distribution
+   smoothing, alpha = 1 turns it off);
+   PPMI(w, c) = max(log(P(w, c) / (P(w) P_alpha(c))) - shift, 0), and 0 where
+   #(w, c) = 0. `shift` = log k gives the shifted PPMI that matches
+   word2vec's k negative samples.
+5. A document's vector: the sum of the PPMI rows of its in-vocabulary tokens
+   (with multiplicity) divided by the number of such tokens, then divided by
+   its l2 norm if `doc_norm`. A document without any in-vocabulary token gets
+   the zero vector.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.preprocessing import normalize
+from sklearn.utils.validation import check_is_fitted
+
+from firth.errors import FirthError
+from firth.io.model_dir import load_tensors, read_json, save_tensors, write_json
+from firth.text.segment import words
+
+
+def ppmi_from_counts(counts: sp.spmatrix | np.ndarray, alpha: float = 1.0,
+                     shift: float = 0.0) -> sp.csr_matrix | np.ndarray:
+    """PPMI of a [words, contexts] count matrix (step 4 of the module docstring).
+
+    Returns float32, sparse CSR for sparse input and a dense array for dense input.
+    Only nonzero counts are visited, so a sparse matrix stays sparse.
+    """
+    dense = not sp.issparse(counts)
+    counts = sp.csr_matrix(counts, dtype=np.float64)
+    counts.eliminate_zeros()
+    word_totals = np.asarray(counts.sum(axis=1)).ravel()
+    context_totals = np.asarray(counts.sum(axis=0)).ravel() ** alpha
+    log_p_context = np.log(context_totals, where=context_totals > 0,
+                           out=np.zeros_like(context_totals)) - np.log(context_totals.sum())
+    rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+    # log(P(w,c) / (P(w) P_alpha(c))) = log #(w,c) - log #(w) - log P_alpha(c): N cancels
+    pmi = np.log(counts.data) - np.log(word_totals[rows]) - log_p_context[counts.indices] - shift
+    ppmi = sp.csr_matrix((np.maximum(pmi, 0).astype(np.float32), counts.indices, counts.indptr),
+                         shape=counts.shape)
+    ppmi.eliminate_zeros()
+    return ppmi.toarray() if dense else ppmi
+
+
+def cooccurrence_counts(docs: Iterable[np.ndarray], n_words: int, window: int) -> sp.csr_matrix:
+    """Symmetric [n_words, n_words] window co-occurrence counts (step 3).
+
+    `docs` hold word indices, -1 for an out-of-vocabulary token.
+    """
+    ids, doc_of = _concatenate(docs)
+    left, right = [], []
+    for offset in range(1, window + 1):
+        a, b = ids[:-offset], ids[offset:]
+        keep = (doc_of[:-offset] == doc_of[offset:]) & (a >= 0) & (b >= 0)
+        left.append(a[keep])
+        right.append(b[keep])
+    left, right = np.concatenate(left), np.concatenate(right)
+    forward = sp.csr_matrix((np.ones(len(left), dtype=np.int32), (left, right)),
+                            shape=(n_words, n_words))
+    return (forward + forward.T).tocsr()
+
+
+def _concatenate(docs: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """All documents' indices end to end, and each position's document number."""
+    docs = list(docs)
+    lengths = [len(doc) for doc in docs]
+    ids = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64)
+    return ids.astype(np.int64), np.repeat(np.arange(len(docs)), lengths)
+
+
+class PPMIFeatures(TransformerMixin, BaseEstimator):
+    """Documents as the mean PPMI vector of their words (see the module docstring)."""
+
+    def __init__(self, window: int = 4, min_count: int = 2, max_vocab: int | None = 20000,
+                 alpha: float = 0.75, shift: float = 0.0, lowercase: bool = True,
+                 doc_norm: bool = True):
+        self.window = window
+        self.min_count = min_count
+        self.max_vocab = max_vocab
+        self.alpha = alpha
+        self.shift = shift
+        self.lowercase = lowercase
+        self.doc_norm = doc_norm
+
+    def fit(self, texts, y=None):
+        if self.window < 1:
+            raise FirthError(f"window must be at least 1 word, got {self.window}.")
+        tokens = [words(text, lowercase=self.lowercase) for text in texts]
+        self.vocabulary_ = self._select_vocabulary(tokens)
+        docs = (self._indices(doc) for doc in tokens)
+        counts = cooccurrence_counts(docs, len(self.vocabulary_), self.window)
+        self.ppmi_ = ppmi_from_counts(counts, alpha=self.alpha, shift=self.shift)
+        return self
+
+    def _select_vocabulary(self, tokens: list[list[str]]) -> dict[str, int]:
+        """Words with count >= min_count, most frequent first, ties alphabetical (step 2)."""
+        word_counts: Counter[str] = Counter()
+        for doc in tokens:
+            word_counts.update(doc)
+        kept = sorted((w for w, n in word_counts.items() if n >= self.min_count),
+                      key=lambda w: (-word_counts[w], w))[:self.max_vocab]
+        if not kept:
+            raise FirthError(f"no word occurs at least min_count={self.min_count} times in the "
+                             f"{len(tokens)} training texts; lower min_count or add texts.")
+        return {word: i for i, word in enumerate(kept)}
+
+    def _indices(self, doc: list[str]) -> np.ndarray:
+        """Vocabulary indices of a token list, -1 for out-of-vocabulary tokens."""
+        get = self.vocabulary_.get
+        return np.fromiter((get(word, -1) for word in doc), dtype=np.int64, count=len(doc))
+
+    def transform(self, texts) -> sp.csr_matrix:
+        check_is_fitted(self, "ppmi_")
+        doc_words = self._doc_word_counts(texts)
+        n_tokens = np.asarray(doc_words.sum(axis=1)).ravel()
+        scale = sp.diags(1.0 / np.maximum(n_tokens, 1), dtype=np.float32)
+        vectors = (scale @ doc_words @ self.ppmi_).tocsr().astype(np.float32)
+        return normalize(vectors) if self.doc_norm else vectors
+
+    def _doc_word_counts(self, texts) -> sp.csr_matrix:
+        """[n_docs, V] counts of each document's in-vocabulary tokens."""
+        docs = [ids[ids >= 0] for ids in
+                (self._indices(words(text, lowercase=self.lowercase)) for text in texts)]
+        indptr = np.concatenate([[0], np.cumsum([len(doc) for doc in docs])])
+        indices, _ = _concatenate(docs)
+        matrix = sp.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr),
+                               shape=(len(docs), len(self.vocabulary_)))
+        matrix.sum_duplicates()
+        return matrix
+
+    @property
+    def n_features_out_(self) -> int:
+        return len(self.vocabulary_)
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        return np.array(sorted(self.vocabulary_, key=self.vocabulary_.get), dtype=object)
+
+    def save(self, directory: str | Path, prefix: str = "features") -> None:
+        """Write `{prefix}.json` (parameters, vocabulary) and `{prefix}.safetensors` (PPMI CSR arrays)."""
+        check_is_fitted(self, "ppmi_")
+        directory = Path(directory)
+        write_json(directory / f"{prefix}.json",
+                   {"type": type(self).__name__, "params": self.get_params(),
+                    "vocabulary": self.get_feature_names_out().tolist()})
+        save_tensors(directory / f"{prefix}.safetensors",
+                     {"data": self.ppmi_.data, "indices": self.ppmi_.indices,
+                      "indptr": self.ppmi_.indptr})
+
+    @classmethod
+    def load(cls, directory: str | Path, prefix: str = "features") -> "PPMIFeatures":
+        directory = Path(directory)
+        saved = read_json(directory / f"{prefix}.json")
+        tensors = load_tensors(directory / f"{prefix}.safetensors")
+        features = cls(**saved["params"])
+        features.vocabulary_ = {word: i for i, word in enumerate(saved["vocabulary"])}
+        n = len(features.vocabulary_)
+        features.ppmi_ = sp.csr_matrix(
+            (tensors["data"].numpy(), tensors["indices"].numpy(), tensors["indptr"].numpy()),
+            shape=(n, n))
+        return features

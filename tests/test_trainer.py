@@ -1,0 +1,116 @@
+"""The Trainer: resume, early stopping, schedules, clipping, evaluation points."""
+
+import json
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from firth.errors import FirthError
+from firth.train import ArrayDataset, TrainConfig, Trainer
+from firth.train.schedules import lr_factor
+
+
+def make_data(n: int, seed: int) -> ArrayDataset:
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 10, generator=g)
+    y = ((x[:, 0] + x[:, 1] + 0.5 * torch.randn(n, generator=g)) > 0).long()
+    return ArrayDataset(x.numpy(), y.numpy())
+
+
+def make_model() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(10, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 2))
+
+
+def config(**kw) -> TrainConfig:
+    base = dict(epochs=4, batch_size=16, lr=0.05, schedule="cosine", warmup=3, clip_grad=1.0,
+                patience=None, device="cpu", progress=False)
+    return TrainConfig(**{**base, **kw})
+
+
+def test_resume_after_a_killed_run_gives_identical_weights(tmp_path, monkeypatch):
+    train, val = make_data(120, 1), make_data(40, 2)
+    whole = Trainer(make_model(), config(), out_dir=tmp_path / "whole")
+    whole.fit(train, val)
+
+    killed = Trainer(make_model(), config(), out_dir=tmp_path / "killed")
+    run_epoch = Trainer._run_epoch
+
+    def dies_in_epoch_3(self, train, val, epoch, total_steps):
+        if epoch == 3:
+            raise KeyboardInterrupt
+        return run_epoch(self, train, val, epoch, total_steps)
+
+    monkeypatch.setattr(Trainer, "_run_epoch", dies_in_epoch_3)
+    with pytest.raises(KeyboardInterrupt):
+        killed.fit(train, val)
+    monkeypatch.setattr(Trainer, "_run_epoch", run_epoch)
+
+    resumed = Trainer(make_model(), config(), out_dir=tmp_path / "killed")
+    resumed.fit(train, val, resume=True)
+    for (name, a), b in zip(whole.model.state_dict().items(), resumed.model.state_dict().values()):
+        assert torch.equal(a, b), name
+    strip = lambda path: [{k: v for k, v in json.loads(line).items() if k != "seconds"}  # noqa: E731
+                          for line in path.read_text().splitlines()]
+    assert strip(tmp_path / "killed" / "metrics.jsonl") == strip(tmp_path / "whole" / "metrics.jsonl")
+    assert len(strip(tmp_path / "whole" / "metrics.jsonl")) == 4
+
+
+def test_resume_without_a_checkpoint_is_a_clear_error(tmp_path):
+    with pytest.raises(FirthError, match="nothing to resume"):
+        Trainer(make_model(), config(), out_dir=tmp_path).fit(make_data(20, 1), resume=True)
+
+
+def test_early_stopping_restores_the_best_epoch():
+    train, val = make_data(60, 3), make_data(200, 4)
+    trainer = Trainer(make_model(), config(epochs=60, lr=0.5, schedule="constant", warmup=0,
+                                           clip_grad=None, patience=3))
+    history = trainer.fit(train, val)
+    losses = [h["val_loss"] for h in history]
+    assert len(history) < 60  # stopped early
+    assert losses.index(min(losses)) == len(losses) - 4  # 3 evaluations without improvement
+    assert trainer.evaluate(val)["loss"] == pytest.approx(min(losses), rel=1e-6)
+
+
+def test_monitoring_accuracy_keeps_the_most_accurate_weights():
+    train, val = make_data(60, 3), make_data(200, 4)
+    trainer = Trainer(make_model(), config(epochs=15, lr=0.5, monitor="val_acc", patience=None))
+    history = trainer.fit(train, val)
+    assert trainer.evaluate(val)["acc"] == max(h["val_acc"] for h in history)
+
+
+def test_evaluation_every_n_steps():
+    history = Trainer(make_model(), config(epochs=2, eval_every=3)).fit(make_data(96, 1), make_data(20, 2))
+    # 6 steps an epoch: evaluations at steps 3 and 6 of each epoch, none extra at the epoch end
+    assert [h["step"] for h in history] == [3, 6, 9, 12]
+
+
+def test_gradient_clipping_bounds_the_step():
+    model = nn.Linear(10, 2)
+    before = [p.detach().clone() for p in model.parameters()]
+    trainer = Trainer(model, config(epochs=1, batch_size=64, optimizer="sgd", lr=1.0, schedule="constant",
+                                    warmup=0, clip_grad=0.01))
+    trainer.fit(make_data(64, 1))
+    moved = torch.sqrt(sum(((p.detach() - b) ** 2).sum() for p, b in zip(model.parameters(), before)))
+    assert 0 < moved <= 0.01 + 1e-6
+
+
+def test_schedules():
+    assert lr_factor("constant", 10, 100) == 1.0
+    assert lr_factor("linear", 5, 100, warmup=10) == 0.5
+    assert lr_factor("linear", 100, 100, warmup=10) == 0.0
+    assert lr_factor("cosine", 55, 100, warmup=10) == pytest.approx(0.5)
+    assert lr_factor("noam", 4000, 10**6, warmup=4000) == 1.0
+    assert lr_factor("noam", 16000, 10**6, warmup=4000) == pytest.approx(0.5)
+    assert lr_factor("noam", 1000, 10**6, warmup=4000) == 0.25
+    with pytest.raises(FirthError, match="unknown schedule 'step'"):
+        lr_factor("step", 1, 10)
+
+
+def test_learning_rate_follows_the_schedule():
+    trainer = Trainer(make_model(), config(epochs=1, batch_size=10, lr=0.1, schedule="linear", warmup=2))
+    trainer.fit(make_data(40, 1))  # 4 steps: factors 0.5, 1, 0.5, 0
+    assert trainer.history[-1]["lr"] == pytest.approx(0.0)
+    assert math.isfinite(trainer.history[-1]["train_loss"])
