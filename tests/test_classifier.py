@@ -93,5 +93,5 @@ def test_projection_features_train_and_round_trip(bbc, tmp_path):
 
 
 def test_unknown_features_name_the_choices():
-    with pytest.raises(FirthError, match="unknown features 'bow'; choose one of tfidf, counts, projection"):
+    with pytest.raises(FirthError, match="unknown features 'bow'; choose one of tfidf, counts, ppmi, glove, projection"):
         TextClassifier(features="bow").fit(["a", "b"], ["x", "y"])

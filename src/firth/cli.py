@@ -108,18 +108,27 @@ def _add_classify(families) -> None:
     train.add_argument("data", metavar="DATA")
     _add_reader_options(train)
     train.add_argument("--test", metavar="FILE", help="a labelled file to evaluate on after training")
-    train.add_argument("--features", default="tfidf", choices=sorted(FEATURES))
+    train.add_argument("--features", choices=sorted(FEATURES),
+                       help="input features (default: projection for sgnn, tfidf otherwise)")
     train.add_argument("--model", default="softmax", choices=sorted(MODELS))
+    train.add_argument("--hidden", type=int, nargs="+", default=[256], help="hidden layer sizes (mlp, sgnn)")
+    train.add_argument("--dropout", type=float, default=0.2)
+    train.add_argument("--pooling", default="mean", choices=["mean", "max", "attention"], help="sgnn pooling")
     train.add_argument("--epochs", type=int, default=30)
     train.add_argument("--batch-size", type=int, default=64)
     train.add_argument("--lr", type=float, default=1e-2)
     train.add_argument("--optimizer", default="adam", choices=["sgd", "adam", "adamw"])
     train.add_argument("--weight-decay", type=float, default=0.0)
+    train.add_argument("--schedule", default="constant", choices=["constant", "linear", "cosine", "noam"])
+    train.add_argument("--warmup", type=int, default=0, help="warm-up steps")
+    train.add_argument("--clip-grad", type=float, help="clip the gradient norm to this")
     train.add_argument("--patience", type=int, default=3,
-                       help="stop after this many epochs without a better validation loss")
+                       help="stop after this many evaluations without improvement")
+    train.add_argument("--monitor", default="val_loss", choices=["val_loss", "val_acc"])
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="auto", help="auto, cpu or cuda")
     train.add_argument("--out", metavar="DIR", help="run directory (default runs/<data>)")
+    train.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     train.set_defaults(run=_classify_train)
 
@@ -173,14 +182,16 @@ def _classify_train(args) -> None:
 
     train = _labelled(args.data, args, "train")
     out = Path(args.out or Path("runs") / Path(args.data).stem)
-    clf = TextClassifier(features=args.features, model=args.model, epochs=args.epochs,
+    clf = TextClassifier(features=args.features, model=args.model, hidden=tuple(args.hidden),
+                         dropout=args.dropout, pooling=args.pooling, epochs=args.epochs,
                          batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
-                         weight_decay=args.weight_decay, patience=args.patience, seed=args.seed,
-                         device=args.device, progress=not args.quiet, out_dir=str(out))
-    clf.fit(train.texts, train.labels)
+                         weight_decay=args.weight_decay, schedule=args.schedule, warmup=args.warmup,
+                         clip_grad=args.clip_grad, patience=args.patience, monitor=args.monitor,
+                         seed=args.seed, device=args.device, progress=not args.quiet, out_dir=str(out))
+    clf.fit(train.texts, train.labels, resume=args.resume)
     clf.save(out / "model")
     epochs = len(clf.history_)
-    print(f"trained {args.model} on {args.features} features: {len(train.texts)} documents, "
+    print(f"trained {args.model} on {clf._features_name()} features: {len(train.texts)} documents, "
           f"{len(clf.classes_)} classes, {epochs} epochs")
     test = None
     if args.test:

@@ -7,12 +7,20 @@ listing the featurizers (the CLI's help) does not import scikit-learn or torch.
 from importlib import import_module
 
 # the name a user picks (`--features`) -> the featurizer class
-FEATURES = {"tfidf": "TfidfFeatures", "counts": "CountFeatures", "projection": "ProjectionFeatures"}
+FEATURES = {
+    "tfidf": "TfidfFeatures",
+    "counts": "CountFeatures",
+    "ppmi": "PPMIFeatures",
+    "glove": "AveragedWordVectors",
+    "projection": "ProjectionFeatures",
+}
 
 # every public class -> the module under firth.features that holds it
 _MODULES = {
     "CountFeatures": "classic",
     "TfidfFeatures": "classic",
+    "PPMIFeatures": "ppmi",
+    "AveragedWordVectors": "word_vectors",
     "Projection": "projection",
     "ProjectionConfig": "projection",
     "ProjectionFeatures": "projection",

@@ -37,7 +37,7 @@ def _fields(line: str) -> list[str]:
     return line.rstrip("\r\n").rstrip(" ").split(" ")
 
 
-def _parse_header(path: Path, line: str) -> tuple[int, int] | None:
+def _parse_header(line: str) -> tuple[int, int] | None:
     """(V, D) from a "V D" header line, or None when the line is not one."""
     fields = _fields(line)
     if len(fields) == 2 and all(field.isdigit() for field in fields):
@@ -71,15 +71,15 @@ def _read_text(path: Path, header: bool) -> tuple[list[str], np.ndarray]:
             dim = len(fields) - 1
         rows.append(_parse_vector(path, lineno, fields, dim))
         words.append(fields[0])
-    if header and size is None:
-        raise FirthError(f"{path}: is empty; expected a word2vec header line \"V D\".")
+    if dim is None:
+        raise FirthError(f"{path}: is empty.")
     if size is not None and size != len(words):
         raise FirthError(f"{path}: the header says {size} words but the file has {len(words)}.")
-    return words, np.stack(rows) if rows else np.zeros((0, dim or 0), dtype=np.float32)
+    return words, np.stack(rows) if rows else np.zeros((0, dim), dtype=np.float32)
 
 
 def _header_or_fail(path: Path, line: str) -> tuple[int, int]:
-    parsed = _parse_header(path, line)
+    parsed = _parse_header(line)
     if parsed is None:
         raise FirthError(f"{path}: line 1 is not a word2vec header \"V D\" (two whole numbers).")
     return parsed
@@ -102,7 +102,7 @@ def read_word2vec_binary(path: str | os.PathLike) -> tuple[list[str], np.ndarray
         raise FirthError(f"{path}: no such file.")
     data = path.read_bytes()
     end = data.find(b"\n")
-    header = _parse_header(path, data[:end].decode("ascii", errors="replace")) if end >= 0 else None
+    header = _parse_header(data[:end].decode("ascii", errors="replace")) if end >= 0 else None
     if header is None:
         raise FirthError(f"{path}: line 1 is not a word2vec header \"V D\" (two whole numbers).")
     size, dim = header
@@ -174,7 +174,7 @@ def detect_format(path: str | os.PathLike) -> str:
     if path.suffix.lower() == ".bin":
         return "word2vec-binary"
     for _, line in iter_lines(path):
-        return "word2vec-text" if _parse_header(path, line) else "glove"
+        return "word2vec-text" if _parse_header(line) else "glove"
     raise FirthError(f"{path}: is empty.")
 
 
@@ -222,7 +222,8 @@ class AveragedWordVectors(TransformerMixin, BaseEstimator):
     def _read_table(self) -> tuple[list[str], np.ndarray]:
         """The (words, vectors) named by `vectors` and `format`."""
         if self.format is not None and self.format not in FORMATS:
-            raise FirthError(f"unknown word-vector format {self.format!r}; choose one of {', '.join(FORMATS)}.")
+            raise FirthError(f"unknown word-vector format {self.format!r}; "
+                             f"choose one of {', '.join(FORMATS)}.")
         path = Path(self.vectors)
         if self.format is None and not path.suffix and not path.exists():
             return self._load_registry(self.vectors)
@@ -273,11 +274,10 @@ class AveragedWordVectors(TransformerMixin, BaseEstimator):
         """Write `{prefix}.json` (parameters, words) and `{prefix}.safetensors` (their vectors)."""
         check_is_fitted(self, "vectors_")
         directory = Path(directory)
-        words = sorted(self.index_, key=self.index_.get)
-        kept = set(self.fit_rows_.tolist())
+        word_of_row = {row: word for word, row in self.index_.items()}
         write_json(directory / f"{prefix}.json",
                    {"type": type(self).__name__, "params": self.get_params(),
-                    "words": [word for word in words if self.index_[word] in kept]})
+                    "words": [word_of_row[row] for row in self.fit_rows_.tolist()]})
         save_tensors(directory / f"{prefix}.safetensors", {"vectors": self.vectors_[self.fit_rows_]})
 
     @classmethod

@@ -7,6 +7,8 @@ from importlib import import_module
 
 MODELS = {
     "softmax": "firth.models.linear:SoftmaxRegression",
+    "mlp": "firth.models.mlp:MLP",
+    "sgnn": "firth.models.sgnn:SGNNClassifierNet",
 }
 
 

@@ -3,9 +3,12 @@
     clf = TextClassifier(features="tfidf", model="softmax").fit(texts, labels)
     clf.predict(["Shares rose on Monday"]); clf.save("model/"); TextClassifier.load("model/")
 
-`fit` holds out a stratified `val_fraction` of the training data for early
-stopping. The saved model directory holds `config.json`, `labels.json`, the
-featurizer's `features.json` + `features.safetensors` and `model.safetensors`.
+Models: "softmax" (softmax regression) and "mlp" read the feature vectors of a
+featurizer ("tfidf", "counts", "ppmi", "glove", "projection"); "sgnn" (the SGNN
+classifier) reads the words themselves through its projection. `fit` holds
+out a stratified `val_fraction` of the training data for early stopping. The
+saved model directory holds `config.json`, `labels.json`, the featurizer's
+`features.json` + `features.safetensors` (feature models) and `model.safetensors`.
 """
 
 from __future__ import annotations
@@ -25,10 +28,13 @@ from firth.features import FEATURES, feature_class
 from firth.io.atomic import atomic_dir
 from firth.io.model_dir import CONFIG, load_tensors, read_json, save_tensors, write_json
 from firth.models import MODELS, model_class
-from firth.train import ArrayDataset, TrainConfig, Trainer
+from firth.text.segment import words
+from firth.train import ArrayDataset, TokenDataset, TrainConfig, Trainer
+
+WORD_MODELS = ("sgnn",)  # models that read words, not feature vectors
 
 
-def _check_choice(kind: str, value: str, choices: dict) -> None:
+def _check_choice(kind: str, value: str, choices) -> None:
     if value not in choices:
         raise FirthError(f"unknown {kind} {value!r}; choose one of {', '.join(choices)}.")
 
@@ -36,56 +42,98 @@ def _check_choice(kind: str, value: str, choices: dict) -> None:
 class TextClassifier(ClassifierMixin, BaseEstimator):
     """A text classifier trained end to end by firth's Trainer."""
 
-    def __init__(self, features: str = "tfidf", model: str = "softmax", epochs: int = 30,
-                 batch_size: int = 64, lr: float = 1e-2, optimizer: str = "adam",
-                 weight_decay: float = 0.0, patience: int | None = 3, val_fraction: float = 0.1,
-                 seed: int = 0, device: str = "auto", progress: bool = False,
-                 out_dir: str | None = None):
+    def __init__(self, features: str | None = None, model: str = "softmax",
+                 feature_params: dict | None = None, hidden: tuple[int, ...] = (256,),
+                 dropout: float = 0.2, pooling: str = "mean", epochs: int = 30, batch_size: int = 64,
+                 lr: float = 1e-2, optimizer: str = "adam", weight_decay: float = 0.0,
+                 schedule: str = "constant", warmup: int = 0, clip_grad: float | None = None,
+                 patience: int | None = 3, monitor: str = "val_loss", val_fraction: float = 0.1,
+                 seed: int = 0, device: str = "auto", progress: bool = False, out_dir: str | None = None):
         self.features = features
         self.model = model
+        self.feature_params = feature_params
+        self.hidden = hidden
+        self.dropout = dropout
+        self.pooling = pooling
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
         self.optimizer = optimizer
         self.weight_decay = weight_decay
+        self.schedule = schedule
+        self.warmup = warmup
+        self.clip_grad = clip_grad
         self.patience = patience
+        self.monitor = monitor
         self.val_fraction = val_fraction
         self.seed = seed
         self.device = device
         self.progress = progress
         self.out_dir = out_dir
 
-    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> "TextClassifier":
-        """Fit the featurizer and train the model; `out_dir` receives metrics and plots."""
+    # ---- training -----------------------------------------------------------
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str], resume: bool = False) -> "TextClassifier":
+        """Fit the featurizer and train the model; `resume` continues from out_dir's checkpoint."""
         texts, labels = list(texts), [str(y) for y in labels]
         _check_fit_data(texts, labels)
-        _check_choice("features", self.features, FEATURES)
         _check_choice("model", self.model, MODELS)
+        features = self._features_name()
+        _check_choice("features", features, FEATURES)
+        if self.model in WORD_MODELS and features != "projection":
+            raise FirthError(f"the {self.model} model reads words through the projection; "
+                             "use features 'projection'.")
         self.classes_ = np.array(sorted(set(labels)))
         y = np.searchsorted(self.classes_, labels)
         train_idx, val_idx = stratified_split(labels, self.val_fraction, self.seed)
-        self.features_ = feature_class(self.features)().fit([texts[i] for i in train_idx])
-        x = self.features_.transform(texts)
+        if self.model not in WORD_MODELS:
+            self.features_ = feature_class(features)(**(self.feature_params or {}))
+            self.features_.fit([texts[i] for i in train_idx])
+        data = self._dataset(texts, y)
         torch.manual_seed(self.seed)
-        self.model_ = model_class(self.model)(x.shape[1], len(self.classes_))
+        self.model_ = self._build_net()
         config = TrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
                              optimizer=self.optimizer, weight_decay=self.weight_decay,
-                             patience=self.patience, seed=self.seed, device=self.device,
-                             progress=self.progress)
+                             schedule=self.schedule, warmup=self.warmup, clip_grad=self.clip_grad,
+                             patience=self.patience, monitor=self.monitor, seed=self.seed,
+                             device=self.device, progress=self.progress)
         trainer = Trainer(self.model_, config, out_dir=self.out_dir)
-        val = ArrayDataset(x[val_idx], y[val_idx]) if val_idx else None  # none for tiny data
-        self.history_ = trainer.fit(ArrayDataset(x[train_idx], y[train_idx]), val)
+        val = data.subset(val_idx) if val_idx else None  # none for tiny data
+        self.history_ = trainer.fit(data.subset(train_idx), val, resume=resume)
         self.model_ = trainer.model.cpu().eval()
         return self
 
+    def _features_name(self) -> str:
+        return self.features or ("projection" if self.model in WORD_MODELS else "tfidf")
+
+    def _dataset(self, texts: list[str], y: np.ndarray) -> ArrayDataset | TokenDataset:
+        """What the network reads: word lists (word models) or feature rows."""
+        if self.model in WORD_MODELS:
+            return TokenDataset([words(t, lowercase=False) for t in texts], y)
+        return ArrayDataset(self.features_.transform(texts), y)
+
+    def _build_net(self) -> torch.nn.Module:
+        net = model_class(self.model)
+        n_classes = len(self.classes_)
+        if self.model == "softmax":
+            return net(self.features_.n_features_out_, n_classes)
+        if self.model == "mlp":
+            return net(self.features_.n_features_out_, n_classes, tuple(self.hidden), self.dropout)
+        from firth.features.projection import ProjectionConfig
+
+        projection = ProjectionConfig(**(self.feature_params or {}))
+        return net(n_classes, projection, tuple(self.hidden), self.dropout, self.pooling)
+
+    # ---- prediction ---------------------------------------------------------
+
     @torch.no_grad()
-    def predict_proba(self, texts: Sequence[str], batch_size: int = 1024) -> np.ndarray:
+    def predict_proba(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
         """Class probabilities, columns in `classes_` order."""
         check_is_fitted(self, "model_")
-        x = self.features_.transform(list(texts))
-        data = ArrayDataset(x, np.zeros(x.shape[0], dtype=np.int64))
+        texts = list(texts)
+        data = self._dataset(texts, np.zeros(len(texts), dtype=np.int64))
         self.model_.eval()
-        chunks = [torch.softmax(self.model_(data[np.arange(i, min(i + batch_size, len(data)))][0]), dim=1)
+        chunks = [torch.softmax(self.model_(data[list(range(i, min(i + batch_size, len(data))))][0]), dim=1)
                   for i in range(0, len(data), batch_size)]
         return torch.cat(chunks).numpy() if chunks else np.zeros((0, len(self.classes_)), np.float32)
 
@@ -93,15 +141,18 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         """The most probable class of each text."""
         return self.classes_[self.predict_proba(texts).argmax(axis=1)]
 
+    # ---- model directory ----------------------------------------------------
+
     def save(self, directory: str | Path) -> None:
         """Write the model directory atomically (JSON + safetensors, no pickle)."""
         check_is_fitted(self, "model_")
         params = {k: v for k, v in self.get_params().items() if k not in ("out_dir", "progress")}
         with atomic_dir(directory) as tmp:
             write_json(tmp / CONFIG, {"firth_version": firth.__version__, "type": "TextClassifier",
-                                      "params": params, "n_features": self.features_.n_features_out_})
+                                      "params": params})
             write_json(tmp / "labels.json", self.classes_.tolist())
-            self.features_.save(tmp)
+            if self.model not in WORD_MODELS:
+                self.features_.save(tmp)
             save_tensors(tmp / "model.safetensors", self.model_.state_dict())
 
     @classmethod
@@ -115,8 +166,9 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             raise FirthError(f"{directory}: is not a firth text classifier (type {config.get('type')!r}).")
         clf = cls(**config["params"])
         clf.classes_ = np.array(read_json(directory / "labels.json"))
-        clf.features_ = feature_class(clf.features).load(directory)
-        clf.model_ = model_class(clf.model)(config["n_features"], len(clf.classes_))
+        if clf.model not in WORD_MODELS:
+            clf.features_ = feature_class(clf._features_name()).load(directory)
+        clf.model_ = clf._build_net()
         clf.model_.load_state_dict(load_tensors(directory / "model.safetensors"))
         clf.model_.eval()
         return clf

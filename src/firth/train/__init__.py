@@ -1,6 +1,6 @@
 """The one training engine every firth model trains with."""
 
-from firth.train.data import ArrayDataset
+from firth.train.data import ArrayDataset, TokenDataset
 from firth.train.trainer import TrainConfig, Trainer
 
-__all__ = ["ArrayDataset", "TrainConfig", "Trainer"]
+__all__ = ["ArrayDataset", "TokenDataset", "TrainConfig", "Trainer"]

@@ -30,3 +30,25 @@ class ArrayDataset(Dataset):
         if sp.issparse(block):
             block = block.toarray()
         return torch.as_tensor(block, dtype=torch.float32), self.labels[rows]
+
+    def subset(self, rows: Sequence[int]) -> "ArrayDataset":
+        return ArrayDataset(self.features[rows], self.labels[rows].numpy())
+
+
+class TokenDataset(Dataset):
+    """Tokenized texts with integer labels; a batch is (list of token lists, labels)."""
+
+    def __init__(self, docs: Sequence[Sequence[str]], labels: Sequence[int] | np.ndarray):
+        if len(docs) != len(labels):
+            raise ValueError(f"{len(docs)} texts but {len(labels)} labels")
+        self.docs = list(docs)
+        self.labels = torch.as_tensor(np.asarray(labels), dtype=torch.long)
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def __getitem__(self, rows: Sequence[int]) -> tuple[list[Sequence[str]], torch.Tensor]:
+        return [self.docs[i] for i in rows], self.labels[rows]
+
+    def subset(self, rows: Sequence[int]) -> "TokenDataset":
+        return TokenDataset(*self[rows])
