@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from sklearn.base import clone
 
 from firth.errors import FirthError
@@ -95,3 +96,61 @@ def test_projection_features_train_and_round_trip(bbc, tmp_path):
 def test_unknown_features_name_the_choices():
     with pytest.raises(FirthError, match="unknown features 'bow'; choose one of tfidf, counts, ppmi, glove, projection"):
         TextClassifier(features="bow").fit(["a", "b"], ["x", "y"])
+
+
+COMBINATIONS = [
+    ("tfidf", "softmax"), ("counts", "mlp"), ("ppmi", "softmax"), ("projection", "mlp"),
+    ("projection", "sgnn"),
+]
+
+
+@pytest.mark.parametrize("features,model", COMBINATIONS)
+def test_every_feature_model_combination_fits_predicts_and_round_trips(bbc, tmp_path, features, model):
+    feature_params = {"min_count": 1, "dim": None} if features == "ppmi" else None
+    clf = small_classifier(features=features, model=model, feature_params=feature_params, epochs=60,
+                           lr=0.01, val_fraction=0.1, hidden=(16,), dropout=0.0)
+    clf.fit(bbc.texts, bbc.labels)
+    assert clf.score(bbc.texts, bbc.labels) == 1.0  # fits its 9 articles
+    clf.save(tmp_path / "model")
+    loaded = TextClassifier.load(tmp_path / "model")
+    assert np.array_equal(loaded.predict_proba(bbc.texts), clf.predict_proba(bbc.texts))
+
+
+def test_glove_features_with_a_local_vectors_file(bbc, tmp_path):
+    rng = np.random.default_rng(0)
+    vocabulary = sorted({w for t in bbc.texts for w in t.lower().split()})[:300]
+    lines = [f"{w} " + " ".join(f"{v:.4f}" for v in rng.normal(size=8)) for w in vocabulary]
+    (tmp_path / "vectors.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    clf = small_classifier(features="glove", model="mlp", hidden=(16,), epochs=60, val_fraction=0.1, lr=0.01,
+                           feature_params={"vectors": str(tmp_path / "vectors.txt")})
+    clf.fit(bbc.texts, bbc.labels)
+    clf.save(tmp_path / "model")
+    assert np.array_equal(TextClassifier.load(tmp_path / "model").predict(bbc.texts), clf.predict(bbc.texts))
+
+
+@pytest.mark.parametrize("pooling", ["max", "attention"])
+def test_sgnn_per_word_pooling(bbc, pooling):
+    clf = small_classifier(model="sgnn", pooling=pooling, hidden=(16, 8), epochs=60, lr=0.01,
+                           val_fraction=0.1, dropout=0.0)
+    clf.fit(bbc.texts, bbc.labels)
+    assert clf.score(bbc.texts, bbc.labels) == 1.0
+
+
+def test_sgnn_mean_pooling_shortcut_is_exact():
+    from firth.models.sgnn import SGNNClassifierNet
+
+    torch.manual_seed(0)
+    net = SGNNClassifierNet(3, hidden=(8,)).eval()
+    docs = [["the", "cat", "sat"], [], ["a", "dog", "the", "cat"]]
+    fast = net(docs)
+    net.pooling = "max"  # force the per-word path, then mean-pool by hand
+    words, index, mask = net._batch_vocabulary(docs)
+    refined = net.word_layers(net.projection.project_words(words).float())
+    refined = torch.cat([refined, refined.new_zeros(1, refined.shape[1])])[index]
+    slow = net.head((refined * mask[:, :, None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1))
+    assert torch.allclose(fast, slow, atol=1e-5)
+
+
+def test_sgnn_needs_the_projection():
+    with pytest.raises(FirthError, match="the sgnn model reads words through the projection"):
+        TextClassifier(model="sgnn", features="tfidf").fit(["a b", "c d"], ["x", "y"])

@@ -1,4 +1,10 @@
-"""PPMI document features: the mean of a document's words' PPMI co-occurrence rows.
+"""PPMI document features: word vectors from PPMI co-occurrence, averaged over a document.
+
+Two representations share steps 1-4: with `dim` set (the default, 300), a word
+is its row of a truncated SVD of the PPMI matrix (PPMI-SVD, Levy, Goldberg &
+Dagan 2015) and documents are dense `dim`-wide vectors; with `dim=None`, a word
+is its sparse PPMI row and documents are sparse V-wide vectors (nearly dense
+in practice: with V = 20000 a 20 Newsgroups document has ~19.5k nonzeros).
 
 The definition, precisely enough to reimplement:
 
@@ -21,11 +27,35 @@ The definition, precisely enough to reimplement:
    smoothing, alpha = 1 turns it off);
    PPMI(w, c) = max(log(P(w, c) / (P(w) P_alpha(c))) - shift, 0), and 0 where
    #(w, c) = 0. `shift` = log k gives the shifted PPMI that matches
-   word2vec's k negative samples.
-5. A document's vector: the sum of the PPMI rows of its in-vocabulary tokens
-   (with multiplicity) divided by the number of such tokens, then divided by
-   its l2 norm if `doc_norm`. A document without any in-vocabulary token gets
-   the zero vector.
+   word2vec's k negative samples. The matrix M is V x V, float32, and not
+   symmetric unless alpha = 1.
+5. Word vectors (`ppmi_svd`), only when `dim` is set: the truncated SVD
+   M ~ U_d S_d V_d^T with d = min(dim, V) (a `dim` above the vocabulary size is
+   clamped to V, where the SVD is exact and loses nothing), computed by
+   `sklearn.utils.extmath.randomized_svd(M, d, n_oversamples=10, n_iter=7,
+   power_iteration_normalizer="LU", random_state=0)` (Halko, Martinsson &
+   Tropp 2011), so a fit is deterministic. The components are sorted by
+   singular value descending and each column of U_d is multiplied by -1 where
+   needed so that its largest-magnitude entry (the first, on ties) is
+   positive. Word vectors W = U_d diag(S_d)^eig (`eig`, the eigenvalue
+   weighting: 0 gives U_d, 0.5 the symmetric split, 1 U_d S_d; Levy et al.
+   found 0 or 0.5 best), float32 [V, d], kept as `word_vectors_`; S_d as
+   `singular_values_`. The randomized SVD is exact when d + 10 >= V and
+   otherwise approximate in the tail: on a synthetic 20000-word PPMI matrix
+   (2.7% nonzero) the first 200 of 300 singular values are within 0.05% of
+   the exact ones, the 300th is 4.5% low, and the rank-300 approximation
+   keeps 99.8% of the optimal one's squared Frobenius norm. V_d (the context
+   vectors) is not kept, and neither is M.
+6. A document's vector: the sum of the word vectors (dim set: rows of W,
+   a dense float32 [n_docs, d] array) or PPMI rows (dim=None: rows of M, a
+   float32 CSR [n_docs, V] matrix) of its in-vocabulary tokens (with
+   multiplicity) divided by the number of such tokens, then divided by its
+   l2 norm if `doc_norm`. A document without any in-vocabulary token gets the
+   zero vector.
+
+`save` writes the vocabulary and parameters as JSON and, as safetensors, W and
+S_d when `dim` is set (V x d float32: 24 MB for V = 20000, d = 300; the PPMI
+matrix is not saved), or M's CSR arrays when `dim` is None.
 """
 
 from __future__ import annotations

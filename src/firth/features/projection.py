@@ -252,8 +252,13 @@ class Projection(nn.Module):
             return
         words, rows = words[:room], rows[:room]
         start = len(self._cache_ids)
-        self._cache_ids.update(zip(words, range(start, start + len(words))))
-        self._cache = torch.cat([self._cache, rows])
+        end = start + len(words)
+        if end > len(self._cache):  # grow geometrically: appends stay linear overall
+            grown = self._cache.new_zeros(min(self.cache_size, max(2 * len(self._cache), end, 1024)), self.dim)
+            grown[:start] = self._cache[:start]
+            self._cache = grown
+        self._cache[start:end] = rows
+        self._cache_ids.update(zip(words, range(start, end)))
 
     def clear_cache(self) -> None:
         """Forget every cached word."""

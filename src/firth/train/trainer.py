@@ -171,11 +171,13 @@ class Trainer:
     def _loader(self, data: Dataset, epoch: int | None) -> DataLoader:
         """Batches of row lists: shuffled with seed + epoch for training, in order otherwise."""
         if epoch is None:
-            sampler = SequentialSampler(data)
+            sampler, lone_last = SequentialSampler(data), False
         else:
             sampler = RandomSampler(data, generator=torch.Generator().manual_seed(self.config.seed + epoch))
-        return DataLoader(data, sampler=BatchSampler(sampler, self.config.batch_size, drop_last=False),
-                          batch_size=None)
+            # a training batch of one example breaks batch normalization: leave it out of this epoch
+            lone_last = len(data) % self.config.batch_size == 1 and len(data) > 1
+        return DataLoader(data, sampler=BatchSampler(sampler, self.config.batch_size, drop_last=lone_last),
+                          batch_size=None, collate_fn=_as_is)
 
     def _loss(self, x, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         x = x.to(self.device) if isinstance(x, torch.Tensor) else x
@@ -215,6 +217,11 @@ class Trainer:
         with open(self.out_dir / "metrics.jsonl", "w", encoding="utf-8") as f:  # drop lines after it
             f.writelines(json.dumps(record) + "\n" for record in self.history)
         return progress["epoch"] + 1
+
+
+def _as_is(batch):
+    """Batches come whole from the dataset; the DataLoader must not walk into them."""
+    return batch
 
 
 class _Running:
