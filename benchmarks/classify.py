@@ -1,0 +1,165 @@
+"""Text classifiers: firth vs fastText and TF-IDF + LogisticRegression, side by side.
+
+    pip install -e '.[bench]'
+    python benchmarks/classify.py [--quick]
+
+On the registry's fixed splits of rotten-tomatoes, bbc-news and (without
+--quick) 20newsgroups, in one run: fastText supervised (epoch 25, wordNgrams 2,
+dim 100, lr chosen from {0.1, 0.5, 1.0} on a 10% validation slice of train, then
+trained on all of train), TF-IDF (1-2 grams, sublinear tf) + LogisticRegression,
+and firth's softmax on TF-IDF, MLP on averaged GloVe, MLP on PPMI-SVD, and the
+SGNN classifier. fastText and TF-IDF + LR read firth's tokens (`words`,
+lowercased, joined by spaces); firth's models read the raw texts. All get the
+same shuffled training set (20 Newsgroups is sorted by class). For each: test
+accuracy, macro-F1, training wall seconds, prediction documents/second, model
+size on disk. The last line is one JSON object
+{dataset: {method: {"acc", "macro_f1", "train_s", "docs_per_s", "size_bytes"}}}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import platform
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import sklearn
+import torch
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+import firth
+import firth.data
+from firth.data.splits import stratified_split
+from firth.evaluate.metrics import classification_scores
+from firth.models.classifier import TextClassifier
+from firth.text.segment import words
+
+FASTTEXT_LRS = (0.1, 0.5, 1.0)
+FIRTH_METHODS: dict[str, dict] = {
+    "firth_softmax_tfidf": dict(features="tfidf", model="softmax", lr=1e-2, epochs=30),
+    "firth_mlp_glove": dict(features="glove", model="mlp", lr=3e-3, epochs=30),
+    "firth_mlp_ppmi": dict(features="ppmi", model="mlp", lr=3e-3, epochs=30),
+    "firth_sgnn": dict(model="sgnn", lr=5e-3, epochs=20, batch_size=32, patience=5),
+}
+
+
+def tokens(texts: list[str]) -> list[str]:
+    return [" ".join(words(t)) for t in texts]
+
+
+def timed(fn: Callable) -> tuple[object, float]:
+    start = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - start
+
+
+def directory_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
+
+
+def report(name: str, y_true, y_pred, train_s: float, predict_s: float, size: int) -> dict:
+    scores = classification_scores(y_true, y_pred)
+    row = {"acc": round(scores["accuracy"], 4), "macro_f1": round(scores["macro_f1"], 4),
+           "train_s": round(train_s, 2), "docs_per_s": round(len(y_true) / predict_s),
+           "size_bytes": size}
+    print(f"  {name:22} acc {row['acc']:.4f}  macro-F1 {row['macro_f1']:.4f}  train {row['train_s']:8.2f} s  "
+          f"{row['docs_per_s']:>9,} docs/s  {size / 1e6:10.2f} MB", flush=True)
+    return row
+
+
+def run_fasttext(train_x, train_y, test_x, test_y, tmp: Path) -> dict:
+    import fasttext
+
+    def write(path: Path, xs, ys) -> str:
+        path.write_text("".join(f"__label__{y} {x}\n" for x, y in zip(xs, ys)), encoding="utf-8")
+        return str(path)
+
+    def fit(path: str, lr: float):
+        return fasttext.train_supervised(path, epoch=25, wordNgrams=2, dim=100, lr=lr, thread=2,
+                                         seed=0, verbose=0)
+
+    fit_idx, val_idx = stratified_split(train_y, 0.1, seed=0)
+    fit_file = write(tmp / "fit.txt", [train_x[i] for i in fit_idx], [train_y[i] for i in fit_idx])
+    val_x, val_y = [train_x[i] for i in val_idx], [train_y[i] for i in val_idx]
+
+    def val_acc(lr: float) -> float:
+        labels, _ = fit(fit_file, lr).predict(val_x)
+        return float(np.mean([label[0][len("__label__"):] == y for label, y in zip(labels, val_y)]))
+
+    best_lr = max(FASTTEXT_LRS, key=val_acc)
+    model, train_s = timed(lambda: fit(write(tmp / "train.txt", train_x, train_y), best_lr))
+    (labels, _), predict_s = timed(lambda: model.predict(test_x))
+    model.save_model(str(tmp / "fasttext.bin"))
+    size = os.path.getsize(tmp / "fasttext.bin")
+    (tmp / "fasttext.bin").unlink()
+    print(f"  (fastText lr {best_lr} chosen on the validation slice)")
+    return report("fasttext", test_y, [label[0][len("__label__"):] for label in labels], train_s, predict_s, size)
+
+
+def run_tfidf_lr(train_x, train_y, test_x, test_y) -> dict:
+    pipeline = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2),
+                             LogisticRegression(max_iter=1000))
+    _, train_s = timed(lambda: pipeline.fit(train_x, train_y))
+    predicted, predict_s = timed(lambda: pipeline.predict(test_x))
+    return report("tfidf_lr", test_y, predicted, train_s, predict_s, len(pickle.dumps(pipeline)))
+
+
+def run_firth(name: str, params: dict, train_x, train_y, test_x, test_y, tmp: Path) -> dict:
+    clf = TextClassifier(seed=0, device="cpu", **params)
+    _, train_s = timed(lambda: clf.fit(train_x, train_y))
+    predicted, predict_s = timed(lambda: clf.predict(test_x))
+    clf.save(tmp / name)
+    return report(name, test_y, predicted, train_s, predict_s, directory_size(tmp / name))
+
+
+def shuffled(texts: list[str], labels: list[str]) -> tuple[list[str], list[str]]:
+    order = list(range(len(texts)))
+    random.Random(0).shuffle(order)
+    return [texts[i] for i in order], [labels[i] for i in order]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="rotten-tomatoes and bbc-news only")
+    parser.add_argument("--methods", nargs="+", help="run only these methods")
+    args = parser.parse_args()
+    names = ["rotten-tomatoes", "bbc-news"] + ([] if args.quick else ["20newsgroups"])
+    print(f"firth {firth.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
+          f"scikit-learn {sklearn.__version__}, {os.cpu_count()} cores, {platform.machine()}", flush=True)
+    results: dict[str, dict] = {}
+    for name in names:
+        data = firth.data.load(name)
+        train_texts, train_y = shuffled(data.train.texts, data.train.labels)
+        test_texts, test_y = data.test.texts, data.test.labels
+        train_x, test_x = tokens(train_texts), tokens(test_texts)
+        print(f"{name}: {len(train_x):,} train, {len(test_x):,} test, {len(set(train_y))} classes", flush=True)
+        rows: dict[str, dict] = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            wanted = lambda method: not args.methods or method in args.methods  # noqa: E731
+            if wanted("fasttext"):
+                rows["fasttext"] = run_fasttext(train_x, train_y, test_x, test_y, tmp)
+            if wanted("tfidf_lr"):
+                rows["tfidf_lr"] = run_tfidf_lr(train_x, train_y, test_x, test_y)
+            for method, params in FIRTH_METHODS.items():
+                if wanted(method):
+                    rows[method] = run_firth(method, params, train_texts, train_y, test_texts, test_y, tmp)
+        firth_rows = {k: v for k, v in rows.items() if k.startswith("firth_")}
+        if firth_rows:
+            best = max(firth_rows, key=lambda k: firth_rows[k]["acc"])
+            rows["firth_best"] = dict(firth_rows[best], method=best)
+        results[name] = rows
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
