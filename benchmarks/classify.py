@@ -48,7 +48,8 @@ FIRTH_METHODS: dict[str, dict] = {
     "firth_softmax_tfidf": dict(features="tfidf", model="softmax", lr=1e-2, epochs=30),
     "firth_mlp_glove": dict(features="glove", model="mlp", lr=3e-3, epochs=30),
     "firth_mlp_ppmi": dict(features="ppmi", model="mlp", lr=3e-3, epochs=30),
-    "firth_sgnn": dict(model="sgnn", lr=5e-3, epochs=20, batch_size=32, patience=5),
+    "firth_sgnn": dict(model="sgnn", feature_params={"mode": "float"}, hidden=(256, 128), pooling="meanmax",
+                       lr=3e-3, epochs=20, batch_size=32, patience=5, monitor="val_acc"),
 }
 
 

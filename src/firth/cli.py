@@ -113,7 +113,7 @@ def _add_classify(families) -> None:
     train.add_argument("--model", default="softmax", choices=sorted(MODELS))
     train.add_argument("--hidden", type=int, nargs="+", default=[256], help="hidden layer sizes (mlp, sgnn)")
     train.add_argument("--dropout", type=float, default=0.2)
-    train.add_argument("--pooling", default="mean", choices=["mean", "max", "attention"], help="sgnn pooling")
+    train.add_argument("--pooling", default="mean", choices=["mean", "max", "meanmax", "attention"], help="sgnn pooling")
     train.add_argument("--epochs", type=int, default=30)
     train.add_argument("--batch-size", type=int, default=64)
     train.add_argument("--lr", type=float, default=1e-2)

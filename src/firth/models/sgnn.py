@@ -3,8 +3,8 @@
 Ravi & Kozareva (EMNLP 2018) refine the fixed hashed word projections with
 trainable layers. Here each word's projection goes through the same dense
 layers (Linear, then ReLU → Dropout → Linear for each further hidden size),
-the word vectors are pooled over the text (mean, max, or attention with a
-learned query, all padding-masked), and ReLU → Dropout → Linear gives the
+the word vectors are pooled over the text (mean, max, both concatenated, or
+attention with a learned query, all padding-masked), and ReLU → Dropout → Linear gives the
 logits. Inputs are tokenized texts (lists of words); each batch's distinct
 words are projected once.
 
@@ -25,7 +25,7 @@ from torch import nn
 from firth.errors import FirthError
 from firth.features.projection import Projection, ProjectionConfig
 
-POOLINGS = ("mean", "max", "attention")
+POOLINGS = ("mean", "max", "meanmax", "attention")
 
 
 class SGNNClassifierNet(nn.Module):
@@ -41,8 +41,9 @@ class SGNNClassifierNet(nn.Module):
         self.word_layers = nn.Sequential(*layers)
         self.pooling = pooling
         self.attention = nn.Linear(hidden[-1], 1) if pooling == "attention" else None
-        self.head = nn.Sequential(nn.BatchNorm1d(hidden[-1]), nn.ReLU(), nn.Dropout(dropout),
-                                  nn.Linear(hidden[-1], n_classes))
+        pooled = 2 * hidden[-1] if pooling == "meanmax" else hidden[-1]
+        self.head = nn.Sequential(nn.BatchNorm1d(pooled), nn.ReLU(), nn.Dropout(dropout),
+                                  nn.Linear(pooled, n_classes))
 
     def forward(self, docs: Sequence[Sequence[str]]) -> torch.Tensor:
         """Logits [len(docs), n_classes] for tokenized texts."""
@@ -78,11 +79,13 @@ class SGNNClassifierNet(nn.Module):
     def _pool(self, vectors: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Masked pooling of [batch, len, width] word vectors; a text with no words pools to zeros."""
         keep = mask[:, :, None]
+        mean = (vectors * keep).sum(1) / keep.sum(1).clamp(min=1)
         if self.pooling == "mean":
-            return (vectors * keep).sum(1) / keep.sum(1).clamp(min=1)
-        if self.pooling == "max":
+            return mean
+        if self.pooling in ("max", "meanmax"):
             pooled = vectors.masked_fill(~keep, -torch.inf).amax(1) if vectors.shape[1] else vectors.sum(1)
-            return pooled.nan_to_num(neginf=0.0)
+            pooled = pooled.nan_to_num(neginf=0.0)
+            return torch.cat([mean, pooled], dim=1) if self.pooling == "meanmax" else pooled
         scores = self.attention(vectors).masked_fill(~keep, -torch.inf)
         weights = torch.softmax(scores, dim=1).nan_to_num(0.0)
         return (weights * vectors).sum(1)
