@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q --disable-pip-version-check
 
-.PHONY: venv run test datasets
+.PHONY: venv run test datasets bench
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -15,10 +15,16 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 venv: $(VENV)/.installed
 
 run: venv
-	$(VENV)/bin/firth classify train bbc-news --out runs/bbc-news
+	$(VENV)/bin/firth classify train bbc-news --model sgnn --feature-param mode=float --hidden 256 128 \
+		--pooling meanmax --lr 0.002 --schedule cosine --warmup 50 --clip-grad 1 --epochs 15 \
+		--batch-size 32 --patience 6 --monitor val_acc \
+		--out runs/bbc-news
 
 test: venv
 	$(PY) -m pytest
 
 datasets: venv
 	$(VENV)/bin/firth data get --all
+
+bench: venv
+	$(PIP) -e '.[bench]'

@@ -49,7 +49,8 @@ FIRTH_METHODS: dict[str, dict] = {
     "firth_mlp_glove": dict(features="glove", model="mlp", lr=3e-3, epochs=30),
     "firth_mlp_ppmi": dict(features="ppmi", model="mlp", lr=3e-3, epochs=30),
     "firth_sgnn": dict(model="sgnn", feature_params={"mode": "float"}, hidden=(256, 128), pooling="meanmax",
-                       lr=3e-3, epochs=20, batch_size=32, patience=5, monitor="val_acc"),
+                       lr=2e-3, schedule="cosine", warmup=50, clip_grad=1.0, epochs=15, batch_size=32,
+                       patience=6, monitor="val_acc"),
 }
 
 

@@ -49,6 +49,14 @@ def test_train_eval_predict(capsys, fixtures, tmp_path):
     assert abs(sum(rows[0]["probabilities"].values()) - 1) < 1e-4
 
 
+def _trained_model(tmp) -> str:
+    """A tiny model (business/sports) for the eval and predict error cases."""
+    data = _write(tmp / "train.tsv", b"text\tlabel\nshares rose\tbusiness\nthe team won\tsports\n")
+    main(["classify", "train", data, "--features", "counts", "--out", str(tmp / "run"), "--epochs", "1",
+          "--quiet", "--device", "cpu"])
+    return str(tmp / "run" / "model")
+
+
 BAD_INPUTS = {
     "missing file": (lambda tmp: ["classify", "train", str(tmp / "nope.tsv")], "nope.tsv: no such file or folder"),
     "unknown dataset": (lambda tmp: ["data", "get", "bbc"], "unknown dataset 'bbc'"),
@@ -60,6 +68,20 @@ BAD_INPUTS = {
     "one class": (lambda tmp: ["classify", "train", _write(tmp / "o.tsv", b"text\tlabel\ngood\ta\nfine\ta\n")],
                   "only one class"),
     "missing model": (lambda tmp: ["classify", "predict", str(tmp / "no-model")], "no such model directory"),
+    "bad feature param": (lambda tmp: ["classify", "train", _write(tmp / "f.tsv", b"text\tlabel\ngood\ta\nbad\tb\n"),
+                                       "--feature-param", "colour=blue"], "bad parameter for features 'tfidf'"),
+    "unknown label at eval": (lambda tmp: ["classify", "eval", _trained_model(tmp),
+                                           _write(tmp / "t.tsv", b"text\tlabel\nnew film\tfilms\n")],
+                              "has labels the model was not trained on (films)"),
+    "empty text line at predict": (lambda tmp: ["classify", "predict", _trained_model(tmp),
+                                                _write(tmp / "p.txt", b"shares fell\n\nthe match\n")],
+                                   "p.txt: line 2 is empty"),
+    "empty text in training data": (lambda tmp: ["classify", "train", _write(tmp / "e2.tsv", b"text\tlabel\ngood\ta\n \tb\n")],
+                                    "e2.tsv: line 3 has an empty text"),
+    "no vocabulary": (lambda tmp: ["classify", "train", _write(tmp / "v.tsv", b"text\tlabel\nab\ta\ncd\tb\n")],
+                      "features 'tfidf' could not be fitted on the training texts"),
+    "malformed feature param": (lambda tmp: ["classify", "train", "bbc-news", "--feature-param", "mode"],
+                                "--feature-param 'mode' is not KEY=VALUE"),
 }
 
 
@@ -71,7 +93,9 @@ def _write(path, data: bytes) -> str:
 @pytest.mark.parametrize("case", sorted(BAD_INPUTS))
 def test_bad_input_is_one_sentence_and_exit_1(case, capsys, tmp_path):
     make_argv, message = BAD_INPUTS[case]
-    code, out, err = run(capsys, *make_argv(tmp_path))
+    argv = make_argv(tmp_path)
+    capsys.readouterr()  # drop what building a fixture model printed
+    code, out, err = run(capsys, *argv)
     assert code == 1
     assert message in err
     assert err.startswith("firth: error: ") and err.count("\n") == 1

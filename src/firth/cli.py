@@ -110,6 +110,8 @@ def _add_classify(families) -> None:
     train.add_argument("--test", metavar="FILE", help="a labelled file to evaluate on after training")
     train.add_argument("--features", choices=sorted(FEATURES),
                        help="input features (default: projection for sgnn, tfidf otherwise)")
+    train.add_argument("--feature-param", action="append", default=[], metavar="KEY=VALUE",
+                       help="a featurizer parameter, e.g. mode=float or ngram_range=[1,4] (repeatable)")
     train.add_argument("--model", default="softmax", choices=sorted(MODELS))
     train.add_argument("--hidden", type=int, nargs="+", default=[256], help="hidden layer sizes (mlp, sgnn)")
     train.add_argument("--dropout", type=float, default=0.2)
@@ -182,7 +184,8 @@ def _classify_train(args) -> None:
 
     train = _labelled(args.data, args, "train")
     out = Path(args.out or Path("runs") / Path(args.data).stem)
-    clf = TextClassifier(features=args.features, model=args.model, hidden=tuple(args.hidden),
+    clf = TextClassifier(features=args.features, model=args.model,
+                         feature_params=_key_values(args.feature_param), hidden=tuple(args.hidden),
                          dropout=args.dropout, pooling=args.pooling, epochs=args.epochs,
                          batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
                          weight_decay=args.weight_decay, schedule=args.schedule, warmup=args.warmup,
@@ -203,6 +206,20 @@ def _classify_train(args) -> None:
     print(f"model: {out / 'model'}  metrics: {out / 'metrics.jsonl'}  plot: {out / 'learning_curve.png'}")
 
 
+def _key_values(pairs: list[str]) -> dict | None:
+    """KEY=VALUE strings as a dict; values are read as JSON when they parse, else kept as text."""
+    params = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise FirthError(f"--feature-param {pair!r} is not KEY=VALUE.")
+        try:
+            params[key] = json.loads(value)
+        except ValueError:
+            params[key] = value
+    return params or None
+
+
 def _classify_eval(args) -> None:
     from firth.evaluate.metrics import confusion, per_class_report
     from firth.evaluate.plots import plot_confusion
@@ -210,6 +227,10 @@ def _classify_eval(args) -> None:
 
     clf = TextClassifier.load(args.model)
     data = _labelled(args.data, args, "test")
+    unknown = sorted(set(data.labels) - set(clf.classes_))
+    if unknown:
+        raise FirthError(f"{args.data}: has labels the model was not trained on ({', '.join(unknown[:5])}); "
+                         f"the model knows {', '.join(map(str, clf.classes_))}.")
     predicted = clf.predict(data.texts)
     _report_scores("eval", data.labels, predicted)
     classes = sorted(set(clf.classes_) | set(data.labels))
@@ -224,10 +245,12 @@ def _classify_predict(args) -> None:
     from firth.text.readers import iter_lines
 
     clf = TextClassifier.load(args.model)
-    if args.input == "-":
-        texts = [line.rstrip("\n") for line in sys.stdin]
-    else:
-        texts = [line.rstrip("\r\n") for _, line in iter_lines(args.input)]
+    source = "standard input" if args.input == "-" else args.input
+    lines = enumerate(sys.stdin, start=1) if args.input == "-" else iter_lines(args.input)
+    texts = [line.rstrip("\r\n") for _, line in lines]
+    empty = next((i for i, text in enumerate(texts, start=1) if not text.strip()), None)
+    if empty is not None:
+        raise FirthError(f"{source}: line {empty} is empty; give one text per line.")
     for row in clf.predict_proba(texts):
         best = int(row.argmax())
         probabilities = {str(c): round(float(p), 6) for c, p in zip(clf.classes_, row)}

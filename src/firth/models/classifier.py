@@ -87,8 +87,11 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         y = np.searchsorted(self.classes_, labels)
         train_idx, val_idx = stratified_split(labels, self.val_fraction, self.seed)
         if self.model not in WORD_MODELS:
-            self.features_ = feature_class(features)(**(self.feature_params or {}))
-            self.features_.fit([texts[i] for i in train_idx])
+            self.features_ = _construct(feature_class(features), self.feature_params, f"features {features!r}")
+            try:
+                self.features_.fit([texts[i] for i in train_idx])
+            except ValueError as e:  # scikit-learn's "empty vocabulary; perhaps the documents ..."
+                raise FirthError(f"features {features!r} could not be fitted on the training texts: {e}.") from None
         data = self._dataset(texts, y)
         torch.manual_seed(self.seed)
         self.model_ = self._build_net()
@@ -121,7 +124,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             return net(self.features_.n_features_out_, n_classes, tuple(self.hidden), self.dropout)
         from firth.features.projection import ProjectionConfig
 
-        projection = ProjectionConfig(**(self.feature_params or {}))
+        projection = _construct(ProjectionConfig, self.feature_params, "the projection")
         return net(n_classes, projection, tuple(self.hidden), self.dropout, self.pooling)
 
     # ---- prediction ---------------------------------------------------------
@@ -172,6 +175,14 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         clf.model_.load_state_dict(load_tensors(directory / "model.safetensors"))
         clf.model_.eval()
         return clf
+
+
+def _construct(cls: type, params: dict | None, what: str):
+    """`cls(**params)`, with an unknown parameter reported as a FirthError."""
+    try:
+        return cls(**(params or {}))
+    except TypeError as e:
+        raise FirthError(f"bad parameter for {what}: {e}.") from None
 
 
 def _check_fit_data(texts: list[str], labels: list[str]) -> None:

@@ -82,5 +82,5 @@ def _article(page: ET.Element) -> WikiArticle | None:
 
 
 def _iter_jsonl_paragraphs(path: Path) -> Iterator[Paragraph]:
-    for record in iter_json_records(path, ("text",)):
+    for _, record in iter_json_records(path, ("text",)):
         yield Paragraph(str(record.get("doc", path.name)), str(record["text"]))

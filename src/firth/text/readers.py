@@ -84,14 +84,26 @@ def iter_labelled(
         raise FirthError(f"{path}: no such file or directory.")
     format = format or detect_format(path)
     if format in ("csv", "tsv"):
-        return _iter_table(path, "," if format == "csv" else "\t", text_column, label_column)
-    if format == "jsonl":
-        return _iter_jsonl(path, text_column, label_column)
-    if format == "fasttext":
-        return _iter_fasttext(path)
-    if format == "folder":
-        return _iter_folder(path)
-    raise FirthError(f"unknown data format {format!r}; choose one of {', '.join(FORMATS)}.")
+        located = _iter_table(path, "," if format == "csv" else "\t", text_column, label_column)
+    elif format == "jsonl":
+        located = _iter_jsonl(path, text_column, label_column)
+    elif format == "fasttext":
+        located = _iter_fasttext(path)
+    elif format == "folder":
+        located = _iter_folder(path)
+    else:
+        raise FirthError(f"unknown data format {format!r}; choose one of {', '.join(FORMATS)}.")
+    return _checked(path, located)
+
+
+def _checked(path: Path, located: Iterator[tuple[str, Example]]) -> Iterator[Example]:
+    """Examples with a text and a label; an empty one is an error naming where it is."""
+    for where, example in located:
+        if not example.text.strip():
+            raise FirthError(f"{path}: {where} has an empty text.")
+        if not example.label:
+            raise FirthError(f"{path}: {where} has an empty label.")
+        yield example
 
 
 def read_labelled(
@@ -110,7 +122,7 @@ def read_labelled(
     return LabelledTexts(texts, labels)
 
 
-def _iter_table(path: Path, delimiter: str, text_column: str, label_column: str) -> Iterator[Example]:
+def _iter_table(path: Path, delimiter: str, text_column: str, label_column: str) -> Iterator[tuple[str, Example]]:
     rows = csv.reader((line for _, line in iter_lines(path)), delimiter=delimiter)
     header = next(rows, None)
     if header is None:
@@ -129,11 +141,11 @@ def _iter_table(path: Path, delimiter: str, text_column: str, label_column: str)
             raise FirthError(
                 f"{path}: line {rows.line_num} has {len(row)} fields but the header has {len(header)}."
             )
-        yield Example(row[i_text], row[i_label].strip())
+        yield f"line {rows.line_num}", Example(row[i_text], row[i_label].strip())
 
 
-def iter_json_records(path: str | os.PathLike, required: tuple[str, ...]) -> Iterator[dict]:
-    """Stream the JSON objects of a JSON-lines file, each holding the `required` keys."""
+def iter_json_records(path: str | os.PathLike, required: tuple[str, ...]) -> Iterator[tuple[int, dict]]:
+    """Stream (line number, object) of a JSON-lines file, each object holding the `required` keys."""
     for lineno, line in iter_lines(path):
         if not line.strip():
             continue
@@ -146,15 +158,15 @@ def iter_json_records(path: str | os.PathLike, required: tuple[str, ...]) -> Ite
         for key in required:
             if key not in record:
                 raise FirthError(f"{path}: line {lineno} has no key {key!r}.")
-        yield record
+        yield lineno, record
 
 
-def _iter_jsonl(path: Path, text_key: str, label_key: str) -> Iterator[Example]:
-    for record in iter_json_records(path, (text_key, label_key)):
-        yield Example(str(record[text_key]), str(record[label_key]))
+def _iter_jsonl(path: Path, text_key: str, label_key: str) -> Iterator[tuple[str, Example]]:
+    for lineno, record in iter_json_records(path, (text_key, label_key)):
+        yield f"line {lineno}", Example(str(record[text_key]), str(record[label_key]))
 
 
-def _iter_fasttext(path: Path) -> Iterator[Example]:
+def _iter_fasttext(path: Path) -> Iterator[tuple[str, Example]]:
     """fastText lines: `__label__A [__label__B ...] text`; the first label is used."""
     for lineno, line in iter_lines(path):
         if not line.strip():
@@ -164,14 +176,14 @@ def _iter_fasttext(path: Path) -> Iterator[Example]:
         if not labels or not tokens[0].startswith(FASTTEXT_PREFIX):
             raise FirthError(f"{path}: line {lineno} does not start with {FASTTEXT_PREFIX}LABEL.")
         text = " ".join(t for t in tokens if not t.startswith(FASTTEXT_PREFIX))
-        yield Example(text, labels[0])
+        yield f"line {lineno}", Example(text, labels[0])
 
 
-def _iter_folder(root: Path) -> Iterator[Example]:
+def _iter_folder(root: Path) -> Iterator[tuple[str, Example]]:
     """A folder holding one sub-folder per label, one document per file."""
     label_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not label_dirs:
         raise FirthError(f"{root}: has no sub-folders; expected one sub-folder per label.")
     for label_dir in label_dirs:
         for file in sorted(p for p in label_dir.rglob("*") if p.is_file() and not p.name.startswith(".")):
-            yield Example("".join(line for _, line in iter_lines(file)), label_dir.name)
+            yield str(file), Example("".join(line for _, line in iter_lines(file)), label_dir.name)
