@@ -133,8 +133,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="rotten-tomatoes and bbc-news only")
     parser.add_argument("--methods", nargs="+", help="run only these methods")
+    parser.add_argument("--datasets", nargs="+", help="run only these datasets")
     args = parser.parse_args()
-    names = ["rotten-tomatoes", "bbc-news"] + ([] if args.quick else ["20newsgroups"])
+    names = args.datasets or ["rotten-tomatoes", "bbc-news"] + ([] if args.quick else ["20newsgroups"])
     print(f"firth {firth.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
           f"scikit-learn {sklearn.__version__}, {os.cpu_count()} cores, {platform.machine()}", flush=True)
     results: dict[str, dict] = {}
