@@ -136,19 +136,22 @@ def test_sgnn_per_word_pooling(bbc, pooling):
     assert clf.score(bbc.texts, bbc.labels) == 1.0
 
 
-def test_sgnn_mean_pooling_shortcut_is_exact():
+@pytest.mark.parametrize("pooling,hidden", [("mean", (8,)), ("max", (8, 4)), ("meanmax", (8, 4))])
+def test_sgnn_pooling_matches_a_per_text_loop(pooling, hidden):
+    """Bag pooling (and the mean shortcut) equal pooling each text's refined words by hand."""
     from firth.models.sgnn import SGNNClassifierNet
 
     torch.manual_seed(0)
-    net = SGNNClassifierNet(3, hidden=(8,)).eval()
+    net = SGNNClassifierNet(3, hidden=hidden, pooling=pooling).eval()
     docs = [["the", "cat", "sat"], [], ["a", "dog", "the", "cat"]]
-    fast = net(docs)
-    net.pooling = "max"  # force the per-word path, then mean-pool by hand
-    words, index, mask = net._batch_vocabulary(docs)
-    refined = net.word_layers(net.projection.project_words(words).float())
-    refined = torch.cat([refined, refined.new_zeros(1, refined.shape[1])])[index]
-    slow = net.head((refined * mask[:, :, None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1))
-    assert torch.allclose(fast, slow, atol=1e-5)
+    words = ["the", "cat", "sat", "a", "dog"]
+    refined = dict(zip(words, net.word_layers(net.projection.project_words(words).float())))
+    pooled = []
+    for doc in docs:
+        rows = torch.stack([refined[w] for w in doc]) if doc else torch.zeros(1, hidden[-1])
+        mean, peak = rows.mean(0), rows.max(0).values
+        pooled.append({"mean": mean, "max": peak, "meanmax": torch.cat([mean, peak])}[pooling])
+    assert torch.allclose(net(docs), net.head(torch.stack(pooled)), atol=1e-5)
 
 
 def test_sgnn_needs_the_projection():

@@ -47,46 +47,39 @@ class SGNNClassifierNet(nn.Module):
 
     def forward(self, docs: Sequence[Sequence[str]]) -> torch.Tensor:
         """Logits [len(docs), n_classes] for tokenized texts."""
-        words, index, mask = self._batch_vocabulary(docs)
+        words, flat, lengths = self._batch_vocabulary(docs)
         projected = self.projection.project_words(words).to(torch.float32)
+        offsets = _offsets(lengths)
         if self.pooling == "mean" and len(self.word_layers) == 1:
-            has_words = mask.any(1, keepdim=True)  # a text with no words pools to zeros, bias included
-            return self.head(self.word_layers(self._mean_projection(projected, index, mask)) * has_words)
+            mean = F.embedding_bag(flat, projected, offsets, mode="mean")
+            has_words = (lengths > 0)[:, None]  # a text with no words pools to zeros, bias included
+            return self.head(self.word_layers(mean) * has_words)
         refined = self.word_layers(projected)
-        refined = torch.cat([refined, refined.new_zeros(1, refined.shape[1])])  # the padding row
-        return self.head(self._pool(refined[index], mask))
-
-    @staticmethod
-    def _mean_projection(projected: torch.Tensor, index: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Mean of each text's word projections (zeros for a text with no words)."""
-        lengths = mask.sum(1)
-        sums = F.embedding_bag(index[mask], projected, _offsets(lengths), mode="sum")
-        return sums / lengths.clamp(min=1)[:, None]
+        if self.pooling == "attention":
+            return self.head(self._attend(refined, flat, lengths))
+        # pooling over each text's bag of word rows: no padding is ever materialized
+        mean = F.embedding_bag(flat, refined, offsets, mode="mean")
+        if self.pooling == "mean":
+            return self.head(mean)
+        peak = F.embedding_bag(flat, refined, offsets, mode="max")  # empty bags give zeros
+        return self.head(torch.cat([mean, peak], dim=1) if self.pooling == "meanmax" else peak)
 
     def _batch_vocabulary(self, docs: Sequence[Sequence[str]]) -> tuple[list[str], torch.Tensor, torch.Tensor]:
-        """The batch's distinct words, and [batch, max_len] indices into them (padding: len(words))."""
+        """The batch's distinct words, every text's word ids one after another, and the texts' lengths."""
         slot: dict[str, int] = {}
-        for doc in docs:
-            for word in doc:
-                slot.setdefault(word, len(slot))
-        lengths = [len(doc) for doc in docs]
-        index = np.full((len(docs), max(lengths, default=0)), len(slot), dtype=np.int64)
-        for row, doc in enumerate(docs):
-            index[row, : len(doc)] = [slot[w] for w in doc]
-        index_t = torch.from_numpy(index).to(self.projection.device)
-        return list(slot), index_t, index_t < len(slot)
+        flat = [slot.setdefault(word, len(slot)) for doc in docs for word in doc]
+        device = self.projection.device
+        return (list(slot), torch.tensor(flat, dtype=torch.long, device=device),
+                torch.tensor([len(doc) for doc in docs], dtype=torch.long, device=device))
 
-    def _pool(self, vectors: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Masked pooling of [batch, len, width] word vectors; a text with no words pools to zeros."""
-        keep = mask[:, :, None]
-        mean = (vectors * keep).sum(1) / keep.sum(1).clamp(min=1)
-        if self.pooling == "mean":
-            return mean
-        if self.pooling in ("max", "meanmax"):
-            pooled = vectors.masked_fill(~keep, -torch.inf).amax(1) if vectors.shape[1] else vectors.sum(1)
-            pooled = pooled.nan_to_num(neginf=0.0)
-            return torch.cat([mean, pooled], dim=1) if self.pooling == "meanmax" else pooled
-        scores = self.attention(vectors).masked_fill(~keep, -torch.inf)
+    def _attend(self, refined: torch.Tensor, flat: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Attention pooling with a learned query over each text's words (zeros for no words)."""
+        width = int(lengths.max()) if len(lengths) else 0
+        mask = torch.arange(width, device=flat.device)[None, :] < lengths[:, None]
+        index = torch.full(mask.shape, len(refined), dtype=torch.long, device=flat.device)
+        index[mask] = flat
+        vectors = torch.cat([refined, refined.new_zeros(1, refined.shape[1])])[index]  # padding row last
+        scores = self.attention(vectors).masked_fill(~mask[:, :, None], -torch.inf)
         weights = torch.softmax(scores, dim=1).nan_to_num(0.0)
         return (weights * vectors).sum(1)
 
