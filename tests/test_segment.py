@@ -143,6 +143,17 @@ def test_tokenize_lowercase_and_empty():
     assert tokenize("") == []
 
 
+def test_fast_token_pattern_agrees_with_the_full_one_where_it_is_used(fixtures):
+    from firth.text.segment import _TOKEN, _TOKEN_SIMPLE, _token_regex
+
+    bbc = [path.read_text(encoding="utf-8") for path in sorted((fixtures / "bbc").rglob("*.txt"))]
+    texts = [*bbc, (fixtures / "bbc_article.txt").read_text(encoding="utf-8"), "Crème brûlée costs £3.50 — naïve_word __ x\x1cy 1,000.5"]
+    for text in texts:
+        assert _token_regex(text) is _TOKEN_SIMPLE
+        assert _TOKEN_SIMPLE.findall(text) == _TOKEN.findall(text)
+    assert _token_regex("हिन्दी") is _token_regex("東京") is _TOKEN
+
+
 def test_words_drop_punctuation_and_lowercase_by_default():
     assert words('He said: "Don\'t!" -- 42 times, in the U.S.') == [
         "he", "said", "don't", "42", "times", "in", "the", "u.s.",

@@ -79,8 +79,8 @@ class Trainer:
         self.model = model.to(self.device)
         self.loss_fn = loss_fn or nn.CrossEntropyLoss()
         self.out_dir = Path(out_dir) if out_dir else None
-        self.optimizer = OPTIMIZERS[config.optimizer](
-            self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        self.optimizer = OPTIMIZERS[config.optimizer](  # fused: one pass over the parameters per step
+            self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=True)
         self.history: list[dict] = []
         self.step = 0
         self.best_state: dict[str, torch.Tensor] | None = None
