@@ -46,7 +46,8 @@ from firth.text.segment import words
 
 FASTTEXT_LRS = (0.1, 0.5, 1.0)
 FIRTH_METHODS: dict[str, dict] = {
-    "firth_softmax_tfidf": dict(features="tfidf", model="softmax", lr=1e-2, epochs=30),
+    # like LogisticRegression, trained on all of train (no early-stopping hold-out)
+    "firth_softmax_tfidf": dict(features="tfidf", model="softmax", lr=1e-2, epochs=20, val_fraction=0.0),
     "firth_mlp_glove": dict(features="glove", model="mlp", lr=3e-3, epochs=30),
     "firth_mlp_ppmi": dict(features="ppmi", model="mlp", lr=3e-3, epochs=30),
     "firth_sgnn": dict(model="sgnn", feature_params={"mode": "float"}, hidden=(256, 128), pooling="meanmax",

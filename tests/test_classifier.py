@@ -34,6 +34,14 @@ def test_learns_the_training_articles(bbc, tmp_path):
     assert (tmp_path / "run" / "learning_curve.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_val_fraction_zero_trains_on_everything_and_a_bad_one_is_a_clear_error(bbc):
+    clf = small_classifier(features="counts", val_fraction=0.0, epochs=3).fit(bbc.texts, bbc.labels)
+    assert len(clf.history_) == 3 and all("val_loss" not in record for record in clf.history_)
+    for bad in (-0.1, 1.0):
+        with pytest.raises(FirthError, match="val_fraction"):
+            small_classifier(val_fraction=bad).fit(bbc.texts, bbc.labels)
+
+
 def test_same_seed_same_model(bbc):
     a = small_classifier(epochs=5).fit(bbc.texts, bbc.labels).predict_proba(bbc.texts)
     b = small_classifier(epochs=5).fit(bbc.texts, bbc.labels).predict_proba(bbc.texts)

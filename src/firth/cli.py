@@ -127,6 +127,8 @@ def _add_classify(families) -> None:
     train.add_argument("--patience", type=int, default=3,
                        help="stop after this many evaluations without improvement")
     train.add_argument("--monitor", default="val_loss", choices=["val_loss", "val_acc"])
+    train.add_argument("--val-fraction", type=float, default=0.1,
+                       help="share of the training data held out for early stopping (0: none, train on all)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="auto", help="auto, cpu or cuda")
     train.add_argument("--out", metavar="DIR", help="run directory (default runs/<data>)")
@@ -190,7 +192,7 @@ def _classify_train(args) -> None:
                          batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
                          weight_decay=args.weight_decay, schedule=args.schedule, warmup=args.warmup,
                          clip_grad=args.clip_grad, patience=args.patience, monitor=args.monitor,
-                         seed=args.seed, device=args.device, progress=not args.quiet, out_dir=str(out))
+                         val_fraction=args.val_fraction, seed=args.seed, device=args.device, progress=not args.quiet, out_dir=str(out))
     clf.fit(train.texts, train.labels, resume=args.resume)
     clf.save(out / "model")
     epochs = len(clf.history_)

@@ -85,7 +85,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
                              "use features 'projection'.")
         self.classes_ = np.array(sorted(set(labels)))
         y = np.searchsorted(self.classes_, labels)
-        train_idx, val_idx = stratified_split(labels, self.val_fraction, self.seed)
+        train_idx, val_idx = self._validation_split(labels)
         if self.model not in WORD_MODELS:
             self.features_ = _construct(feature_class(features), self.feature_params, f"features {features!r}")
             try:
@@ -105,6 +105,14 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         self.history_ = trainer.fit(data.subset(train_idx), val, resume=resume)
         self.model_ = trainer.model.cpu().eval()
         return self
+
+    def _validation_split(self, labels: list[str]) -> tuple[list[int], list[int]]:
+        """Rows to train on and rows for early stopping (none when val_fraction is 0)."""
+        if not 0 <= self.val_fraction < 1:
+            raise FirthError(f"val_fraction must be at least 0 and below 1, got {self.val_fraction}.")
+        if self.val_fraction == 0:
+            return list(range(len(labels))), []
+        return stratified_split(labels, self.val_fraction, self.seed)
 
     def _features_name(self) -> str:
         return self.features or ("projection" if self.model in WORD_MODELS else "tfidf")
