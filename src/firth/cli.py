@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     families = parser.add_subparsers(title="families", metavar="FAMILY")
     _add_data(families)
     _add_classify(families)
+    _add_word2vec(families)
     return parser
 
 
@@ -258,3 +259,162 @@ def _classify_predict(args) -> None:
         probabilities = {str(c): round(float(p), 6) for c, p in zip(clf.classes_, row)}
         print(json.dumps({"label": str(clf.classes_[best]), "probability": round(float(row[best]), 6),
                           "probabilities": probabilities}))
+
+
+# ---- firth word2vec ---------------------------------------------------------
+
+def _add_word2vec(families) -> None:
+    verbs = _family(families, "word2vec", "Skip-gram word vectors: train, query, evaluate, plot.")
+    train = verbs.add_parser(
+        "train", help="Train word vectors on paragraph corpora (registry names or files).",
+        description="Train skip-gram vectors on CORPUS (registry paragraph corpora such as wiki-sample, or "
+                    "files: plain text with blank lines between paragraphs, JSON lines, MediaWiki XML). "
+                    "Windows never cross a paragraph.")
+    train.add_argument("corpus", nargs="+", metavar="CORPUS")
+    train.add_argument("--model", default="negative", choices=["negative", "softmax"],
+                       help="negative sampling (fast) or the textbook full softmax (tiny corpora)")
+    train.add_argument("--input", default="table", choices=["table", "projection"],
+                       help="a vector per vocabulary word, or SGNN projections (vectors for any word)")
+    train.add_argument("--dim", type=int, default=100)
+    train.add_argument("--window", type=int, default=5)
+    train.add_argument("--negative", type=int, default=5)
+    train.add_argument("--sample", type=float, default=1e-3, help="subsampling threshold (0: none)")
+    train.add_argument("--min-count", type=int, default=5)
+    train.add_argument("--epochs", type=int, default=5)
+    train.add_argument("--lr", type=float, help="start learning rate (default 0.025; 0.003 for softmax)")
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--workers", type=int, default=2, help="training threads")
+    train.add_argument("--seed", type=int, default=1)
+    train.add_argument("--device", default="cpu", help="auto, cpu or cuda")
+    train.add_argument("--show", nargs="+", default=[], metavar="WORD",
+                       help="print these words' nearest neighbours after every epoch")
+    train.add_argument("--out", metavar="DIR", default="runs/word2vec",
+                       help="run directory: model/ and metrics.jsonl (default runs/word2vec)")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(run=_word2vec_train)
+
+    neighbors = verbs.add_parser("neighbors", help="The nearest words by cosine similarity.")
+    neighbors.add_argument("model", metavar="MODEL")
+    neighbors.add_argument("words", nargs="+", metavar="WORD")
+    neighbors.add_argument("--topn", type=int, default=10)
+    neighbors.set_defaults(run=_word2vec_neighbors)
+
+    analogy = verbs.add_parser("analogy", help="a is to b as c is to ?")
+    analogy.add_argument("model", metavar="MODEL")
+    analogy.add_argument("a")
+    analogy.add_argument("b")
+    analogy.add_argument("c")
+    analogy.add_argument("--topn", type=int, default=5)
+    analogy.add_argument("--method", default="3cosadd", choices=["3cosadd", "3cosmul"])
+    analogy.set_defaults(run=_word2vec_analogy)
+
+    evaluate = verbs.add_parser(
+        "evaluate", help="Analogy accuracy, WordSim-353 and SimLex-999 Spearman (registry benchmarks).")
+    evaluate.add_argument("model", metavar="MODEL")
+    evaluate.add_argument("--restrict-vocab", type=int, default=30_000,
+                          help="only the most frequent words count as known")
+    evaluate.set_defaults(run=_word2vec_evaluate)
+
+    plot = verbs.add_parser("plot", help="A 2-D map (t-SNE or PCA) of the most frequent words, as PNG.")
+    plot.add_argument("model", metavar="MODEL")
+    plot.add_argument("--words", type=int, default=300, help="how many of the most frequent words")
+    plot.add_argument("--method", default="tsne", choices=["tsne", "pca"])
+    plot.add_argument("--output", metavar="PNG", help="default: word_map.png beside the model directory")
+    plot.set_defaults(run=_word2vec_plot)
+
+    export = verbs.add_parser("export", help="Write the vectors in word2vec text or binary format.")
+    export.add_argument("model", metavar="MODEL")
+    export.add_argument("output", metavar="FILE")
+    export.add_argument("--binary", action="store_true", help="binary format (default: text)")
+    export.set_defaults(run=_word2vec_export)
+
+
+def _paragraph_words(names: list[str]):
+    """Every paragraph of the corpora as a word list, streamed."""
+    from firth.data import DATASETS, load
+    from firth.text.corpus import iter_corpus
+    from firth.text.segment import words
+
+    for name in names:
+        if Path(name).exists():
+            paragraphs = iter_corpus(name)
+        elif name in DATASETS and DATASETS[name].kind == "paragraphs":
+            paragraphs = load(name)
+        elif name in DATASETS:
+            raise FirthError(f"dataset {name!r} is a {DATASETS[name].kind} dataset, not a paragraph corpus.")
+        else:
+            raise FirthError(f"{name}: no such file, and not a dataset name (see `firth data list`).")
+        for paragraph in paragraphs:
+            yield words(paragraph.text)
+
+
+def _word2vec_train(args) -> None:
+    from firth.models.word2vec import Word2Vec
+
+    for name in args.corpus:  # every corpus is checked before training starts
+        next(iter(_paragraph_words([name])), None)
+    out = Path(args.out)
+    w2v = Word2Vec(model=args.model, input=args.input, dim=args.dim, window=args.window, negative=args.negative,
+                   sample=args.sample, min_count=args.min_count, epochs=args.epochs, lr=args.lr,
+                   batch_size=args.batch_size, workers=args.workers, seed=args.seed, device=args.device,
+                   progress=not args.quiet)
+    w2v.fit(_paragraph_words(args.corpus), validation_words=args.show, out_dir=out)
+    w2v.wv_.save(out / "model")
+    speed = w2v.history_[-1].get("words_per_s") if w2v.history_ else None
+    print(f"trained {args.model} skip-gram: {len(w2v.wv_):,} words, dim {w2v.wv_.vector_size}, "
+          f"{args.epochs} epochs" + (f", {speed:,} words/s" if speed else ""))
+    print(f"model: {out / 'model'}  metrics: {out / 'metrics.jsonl'}")
+
+
+def _load_vectors(path: str):
+    from firth.vectors import KeyedVectors
+
+    if not Path(path).is_dir():
+        raise FirthError(f"{path}: no such model directory.")
+    return KeyedVectors.load(path)
+
+
+def _word2vec_neighbors(args) -> None:
+    vectors = _load_vectors(args.model)
+    for word in args.words:
+        neighbours = vectors.most_similar(word, topn=args.topn)
+        print(f"{word}: " + ", ".join(f"{w} ({score:.3f})" for w, score in neighbours))
+
+
+def _word2vec_analogy(args) -> None:
+    vectors = _load_vectors(args.model)
+    answers = vectors.analogy(args.a, args.b, args.c, topn=args.topn, method=args.method)
+    print(f"{args.a} : {args.b} :: {args.c} : " + ", ".join(f"{w} ({score:.3f})" for w, score in answers))
+
+
+def _word2vec_evaluate(args) -> None:
+    from firth.data import load
+
+    vectors = _load_vectors(args.model)
+    analogies = vectors.evaluate_word_analogies(load("word-analogies"), restrict_vocab=args.restrict_vocab)
+    print(f"analogies (3CosAdd, {args.restrict_vocab:,} most frequent words): accuracy {analogies.score:.4f}, "
+          f"{analogies.oov_ratio:.1f}% of questions out of vocabulary")
+    for name in ("wordsim353", "simlex999"):
+        result = vectors.evaluate_word_pairs(load(name), restrict_vocab=args.restrict_vocab)
+        print(f"{name}: Spearman {result.spearman[0]:.4f}, Pearson {result.pearson[0]:.4f}, "
+              f"{result.oov_ratio:.1f}% of pairs out of vocabulary")
+
+
+def _word2vec_plot(args) -> None:
+    from firth.evaluate.plots import plot_word_map, word_map_coordinates
+
+    vectors = _load_vectors(args.model)
+    if args.words < 2:
+        raise FirthError(f"--words must be at least 2, got {args.words}.")
+    words = vectors.index_to_key[:args.words]
+    points = word_map_coordinates(vectors.unit_vectors[:len(words)], args.method)
+    png = Path(args.output or Path(args.model).resolve().parent / "word_map.png")
+    method = {"tsne": "t-SNE", "pca": "PCA"}[args.method]
+    plot_word_map(words, points, png, title=f"{method} map of the {len(words)} most frequent words")
+    print(f"word map: {png}")
+
+
+def _word2vec_export(args) -> None:
+    vectors = _load_vectors(args.model)
+    vectors.save_word2vec_format(args.output, binary=args.binary)
+    print(f"{len(vectors):,} vectors of dim {vectors.vector_size} written to {args.output}")

@@ -1,4 +1,4 @@
-"""PNG plots a person can open: learning curves and confusion matrices."""
+"""PNG plots a person can open: learning curves, confusion matrices, word maps."""
 
 from __future__ import annotations
 
@@ -51,4 +51,31 @@ def plot_confusion(matrix: np.ndarray, labels: Sequence[str], path: str | os.Pat
         ax.text(j, i, str(count), ha="center", va="center",
                 color="white" if count > threshold else "black", fontsize=8)
     fig.colorbar(image, ax=ax)
+    _save(fig, path)
+
+
+def word_map_coordinates(vectors: np.ndarray, method: str = "tsne", seed: int = 0) -> np.ndarray:
+    """2-D coordinates of the rows of `vectors` by t-SNE (cosine, PCA-initialized) or PCA."""
+    from sklearn.decomposition import PCA
+    from sklearn.manifold import TSNE
+
+    if method == "pca" or len(vectors) < 4:
+        return PCA(n_components=2, random_state=seed).fit_transform(vectors)
+    if method != "tsne":
+        raise ValueError(f"unknown map method {method!r}; use tsne or pca.")
+    perplexity = min(30.0, (len(vectors) - 1) / 3)
+    return TSNE(n_components=2, perplexity=perplexity, metric="cosine", init="pca",
+                random_state=seed).fit_transform(vectors)
+
+
+def plot_word_map(words: Sequence[str], points: np.ndarray, path: str | os.PathLike, title: str = "") -> None:
+    """Each word at its 2-D point, labelled; the canvas grows with the number of words so labels stay legible."""
+    side = float(np.clip(np.sqrt(len(words)) * 1.1, 6, 24))
+    fig, ax = plt.subplots(figsize=(side, side))
+    ax.scatter(points[:, 0], points[:, 1], s=6, color="tab:blue", alpha=0.6)
+    for word, (x, y) in zip(words, points):
+        ax.annotate(word, (x, y), xytext=(2, 2), textcoords="offset points", fontsize=8, alpha=0.85)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title)
     _save(fig, path)
