@@ -52,7 +52,8 @@ def test_resume_after_a_killed_run_gives_identical_weights(tmp_path, monkeypatch
     resumed.fit(train, val, resume=True)
     for (name, a), b in zip(whole.model.state_dict().items(), resumed.model.state_dict().values()):
         assert torch.equal(a, b), name
-    strip = lambda path: [{k: v for k, v in json.loads(line).items() if k != "seconds"}  # noqa: E731
+    timing = {"seconds", "data_wait", "tokens_per_s"}
+    strip = lambda path: [{k: v for k, v in json.loads(line).items() if k not in timing}  # noqa: E731
                           for line in path.read_text().splitlines()]
     assert strip(tmp_path / "killed" / "metrics.jsonl") == strip(tmp_path / "whole" / "metrics.jsonl")
     assert len(strip(tmp_path / "whole" / "metrics.jsonl")) == 4
@@ -114,3 +115,58 @@ def test_learning_rate_follows_the_schedule():
     trainer.fit(make_data(40, 1))  # 4 steps: factors 0.5, 1, 0.5, 0
     assert trainer.history[-1]["lr"] == pytest.approx(0.0)
     assert math.isfinite(trainer.history[-1]["train_loss"])
+
+
+class PairedBatches(ArrayDataset):
+    """A dataset that chooses its own batches: rows in pairs, order shuffled by the seed."""
+
+    def batches(self, seed: int) -> list[list[int]]:
+        order = torch.randperm(len(self) // 2, generator=torch.Generator().manual_seed(seed)).tolist()
+        return [[2 * i, 2 * i + 1] for i in order]
+
+
+def test_a_dataset_may_choose_its_batches():
+    base = make_data(20, 1)
+    data = PairedBatches(base.features, base.labels.numpy())
+    trainer = Trainer(make_model(), config(epochs=2))
+    trainer.fit(data)
+    assert trainer.step == 2 * 10  # ten pairs an epoch, not ceil(20 / 16) batches
+    assert all(record["data_wait"] >= 0 for record in trainer.history)
+
+
+def test_validation_by_a_function_and_a_custom_monitor():
+    calls = []
+
+    def validate(model: nn.Module) -> dict:
+        calls.append(model.training)
+        return {"score": [0.2, 0.9, 0.5, 0.4][len(calls) - 1]}
+
+    trainer = Trainer(make_model(), config(patience=2, monitor="val_score"))
+    history = trainer.fit(make_data(64, 1), validate)
+    assert calls == [False, False, False, False]  # evaluated in eval mode
+    assert [h["val_score"] for h in history] == [0.2, 0.9, 0.5, 0.4]  # stopped after 2 worse than 0.9
+    assert trainer.best_score == -0.9  # higher is better for a metric that is not a loss
+
+
+def test_a_monitor_the_validation_does_not_report_is_a_clear_error():
+    with pytest.raises(FirthError, match="name a validation metric"):
+        Trainer(make_model(), config(monitor="accuracy"))
+    trainer = Trainer(make_model(), config(monitor="val_f1"))
+    with pytest.raises(FirthError, match="'val_f1' is not among the validation metrics"):
+        trainer.fit(make_data(32, 1), make_data(16, 2))
+
+
+def test_a_non_classifier_reports_no_accuracy():
+    trainer = Trainer(make_model(), config(epochs=1), loss_fn=nn.CrossEntropyLoss(), classifier=False)
+    history = trainer.fit(make_data(32, 1), make_data(16, 2))
+    assert "train_acc" not in history[0] and "val_acc" not in history[0] and "val_loss" in history[0]
+
+
+def test_workers_prepare_the_same_batches():
+    data, val = make_data(64, 1), make_data(16, 2)
+    alone = Trainer(make_model(), config(epochs=2))
+    alone.fit(data, val)
+    helped = Trainer(make_model(), config(epochs=2, num_workers=1))
+    helped.fit(data, val)
+    for a, b in zip(alone.model.state_dict().values(), helped.model.state_dict().values()):
+        assert torch.equal(a, b)

@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data(families)
     _add_classify(families)
     _add_word2vec(families)
+    _add_encoder(families)
     return parser
 
 
@@ -329,30 +330,22 @@ def _add_word2vec(families) -> None:
     export.set_defaults(run=_word2vec_export)
 
 
-def _paragraph_words(names: list[str]):
+def _paragraph_words(sources: list[str]):
     """Every paragraph of the corpora as a word list, streamed."""
-    from firth.data import DATASETS, load
-    from firth.text.corpus import iter_corpus
+    from firth.data import paragraphs
     from firth.text.segment import words
 
-    for name in names:
-        if Path(name).exists():
-            paragraphs = iter_corpus(name)
-        elif name in DATASETS and DATASETS[name].kind == "paragraphs":
-            paragraphs = load(name)
-        elif name in DATASETS:
-            raise FirthError(f"dataset {name!r} is a {DATASETS[name].kind} dataset, not a paragraph corpus.")
-        else:
-            raise FirthError(f"{name}: no such file, and not a dataset name (see `firth data list`).")
-        for paragraph in paragraphs:
+    for source in sources:
+        for paragraph in paragraphs(source):
             yield words(paragraph.text)
 
 
 def _word2vec_train(args) -> None:
+    from firth.data import paragraphs
     from firth.models.word2vec import Word2Vec
 
-    for name in args.corpus:  # every corpus is checked before training starts
-        next(iter(_paragraph_words([name])), None)
+    for source in args.corpus:  # every corpus is checked before training starts
+        paragraphs(source)
     out = Path(args.out)
     w2v = Word2Vec(model=args.model, input=args.input, dim=args.dim, window=args.window, negative=args.negative,
                    sample=args.sample, min_count=args.min_count, epochs=args.epochs, lr=args.lr,
@@ -418,3 +411,199 @@ def _word2vec_export(args) -> None:
     vectors = _load_vectors(args.model)
     vectors.save_word2vec_format(args.output, binary=args.binary)
     print(f"{len(vectors):,} vectors of dim {vectors.vector_size} written to {args.output}")
+
+
+# ---- firth encoder ----------------------------------------------------------
+
+def _add_encoder(families) -> None:
+    from firth.losses import LOSSES
+    from firth.models.encoder import POOLINGS
+
+    verbs = _family(families, "encoder", "Sentence encoders learned from paragraphs: train, embed, search, inspect.")
+    train = verbs.add_parser(
+        "train", help="Train a sentence encoder on paragraph corpora (registry names or files).",
+        description="Train on the paragraphs of CORPUS (registry paragraph corpora such as wiki-sample, or "
+                    "files: plain text with blank lines between paragraphs, JSON lines, MediaWiki XML). "
+                    "The benchmark's held-out paragraphs of the registry corpora are left out.")
+    train.add_argument("corpus", nargs="+", metavar="CORPUS")
+    train.add_argument("--loss", default="bxent", choices=sorted(LOSSES))
+    train.add_argument("--temperature", type=float, help="infonce and supcon temperature")
+    train.add_argument("--exclude-diagonal", action="store_true", help="bxent: leave out each sentence with itself")
+    train.add_argument("--pos-weight", type=float, help="bxent: weight of the same-paragraph pairs")
+    train.add_argument("--word-weight", type=float, default=0.0, help="weight of the word-level BXENT head (0: none)")
+    train.add_argument("--d-model", type=int, default=256)
+    train.add_argument("--layers", type=int, default=2)
+    train.add_argument("--heads", type=int, default=4)
+    train.add_argument("--d-ff", type=int, default=1024)
+    train.add_argument("--dropout", type=float, default=0.0)
+    train.add_argument("--post-ln", action="store_true", help="LayerNorm after each block, as in the 2017 paper")
+    train.add_argument("--pooling", default="max", choices=POOLINGS)
+    train.add_argument("--concat-layers", action="store_true", help="pool the input and every layer, concatenated")
+    train.add_argument("--head-dim", type=int, help="a Linear head on the pooled vector")
+    train.add_argument("--feature-param", action="append", default=[], metavar="KEY=VALUE",
+                       help="a projection parameter, e.g. mode=float (repeatable)")
+    train.add_argument("--max-words", type=int, default=64, help="words of a training sentence kept")
+    train.add_argument("--batch-size", type=int, default=128, help="sentences per batch")
+    train.add_argument("--max-per-paragraph", type=int, default=8, help="sentences of one paragraph in a batch")
+    train.add_argument("--epochs", type=int, default=3)
+    train.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
+    train.add_argument("--schedule", default="noam", choices=["constant", "linear", "cosine", "noam"])
+    train.add_argument("--warmup", type=int, default=400, help="warm-up steps")
+    train.add_argument("--clip-grad", type=float, default=1.0)
+    train.add_argument("--eval-every", type=int, default=500, help="validate by retrieval every N steps")
+    train.add_argument("--val-paragraphs", type=int, default=200)
+    train.add_argument("--patience", type=int, help="stop after this many validations without a better MRR")
+    train.add_argument("--workers", type=int, default=1, help="DataLoader processes featurizing batches ahead")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    train.add_argument("--out", metavar="DIR", default="runs/encoder", help="run directory (default runs/encoder)")
+    train.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.set_defaults(run=_encoder_train)
+
+    embed = verbs.add_parser("embed", help="Vectors of the lines of a file, as .npy or JSON lines.")
+    embed.add_argument("model", metavar="MODEL")
+    embed.add_argument("input", metavar="FILE", help="one text per line; - reads standard input")
+    embed.add_argument("--output", metavar="FILE", required=True, help="a .npy file, or JSON lines otherwise")
+    embed.add_argument("--batch-size", type=int, default=64)
+    embed.add_argument("--normalize", action="store_true", help="unit-length vectors")
+    embed.set_defaults(run=_encoder_embed)
+
+    similar = verbs.add_parser("similar", help="The lines of a corpus file most similar to a query.")
+    similar.add_argument("model", metavar="MODEL")
+    similar.add_argument("--query", required=True)
+    similar.add_argument("--corpus", required=True, metavar="FILE", help="one text per line")
+    similar.add_argument("-k", type=int, default=10)
+    similar.set_defaults(run=_encoder_similar)
+
+    heatmap = verbs.add_parser(
+        "heatmap", help="Similarity matrix of grouped sentences beside the expected block-diagonal one.",
+        description="FILE holds one sentence per line, groups separated by blank lines. Writes the PNG and "
+                    "prints the overlap's Jaccard, F1 and accuracy.")
+    heatmap.add_argument("model", metavar="MODEL")
+    heatmap.add_argument("input", metavar="FILE")
+    heatmap.add_argument("--output", metavar="PNG", help="default: FILE with .png")
+    heatmap.set_defaults(run=_encoder_heatmap)
+
+
+def _encoder_train(args) -> None:
+    from firth.data import DATASETS, paragraphs
+    from firth.models.encoder import EncoderConfig
+    from firth.train.encoder import train_encoder
+    from firth.train.trainer import TrainConfig
+
+    for source in args.corpus:
+        paragraphs(source)  # every corpus is checked before anything is read
+    config = EncoderConfig(projection={"mode": "float", **(_key_values(args.feature_param) or {})},
+                           d_model=args.d_model, n_layers=args.layers, n_heads=args.heads, d_ff=args.d_ff,
+                           dropout=args.dropout, pre_ln=not args.post_ln, pooling=args.pooling,
+                           concat_layers=args.concat_layers, head_dim=args.head_dim, max_words=args.max_words)
+    train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, betas=(0.9, 0.98), eps=1e-9,
+                        schedule=args.schedule, warmup=args.warmup, clip_grad=args.clip_grad,
+                        patience=args.patience, monitor="val_MRR", eval_every=args.eval_every, seed=args.seed,
+                        device=args.device, progress=not args.quiet, num_workers=args.workers)
+    options = {k: v for k, v in (("temperature", args.temperature), ("pos_weight", args.pos_weight)) if v is not None}
+    if args.exclude_diagonal:
+        options["exclude_diagonal"] = True
+    registry = [s for s in args.corpus if s in DATASETS and not Path(s).exists()]
+    out = Path(args.out)
+    encoder, history = train_encoder(args.corpus, config, train, args.loss, options, args.word_weight,
+                                     args.max_per_paragraph, args.val_paragraphs, _heldout_keys(registry),
+                                     out_dir=out, resume=args.resume)
+    encoder.save(out / "model")
+    last = history[-1] if history else {}
+    print(f"trained a {encoder.n_parameters():,}-parameter encoder ({args.loss}): "
+          f"validation R@1 {last.get('val_R1', float('nan')):.4f}, MRR {last.get('val_MRR', float('nan')):.4f}, "
+          f"{last.get('tokens_per_s', 0):,.0f} tokens/s, data wait {last.get('data_wait', 0):.1%}")
+    print(f"model: {out / 'model'}  metrics: {out / 'metrics.jsonl'}  plot: {out / 'learning_curve.png'}")
+
+
+def _heldout_keys(registry_sources: list[str]) -> frozenset:
+    """The (corpus, paragraph index) keys the encoder benchmark holds out of these registry corpora."""
+    from firth.evaluate.retrieval import heldout_split
+
+    return heldout_split().keys if registry_sources else frozenset()
+
+
+def _text_lines(path: str) -> list[str]:
+    """The lines of a file (or of standard input for -), each a text; an empty line is a clear error."""
+    from firth.text.readers import iter_lines
+
+    source = "standard input" if path == "-" else path
+    lines = enumerate(sys.stdin, start=1) if path == "-" else iter_lines(path)
+    texts = [line.rstrip("\r\n") for _, line in lines]
+    empty = next((i for i, text in enumerate(texts, start=1) if not text.strip()), None)
+    if empty is not None:
+        raise FirthError(f"{source}: line {empty} is empty; give one text per line.")
+    if not texts:
+        raise FirthError(f"{source}: has no text.")
+    return texts
+
+
+def _encoder_embed(args) -> None:
+    import numpy as np
+
+    from firth.io.atomic import atomic_path
+    from firth.models.encoder import SentenceEncoder
+
+    encoder = SentenceEncoder.load(args.model)
+    vectors = encoder.encode(_text_lines(args.input), batch_size=args.batch_size,
+                             normalize_embeddings=args.normalize)
+    with atomic_path(args.output) as tmp:
+        if args.output.endswith(".npy"):
+            with open(tmp, "wb") as f:
+                np.save(f, vectors)
+        else:
+            tmp.write_text("".join(json.dumps([round(float(x), 6) for x in row]) + "\n" for row in vectors),
+                           encoding="utf-8")
+    print(f"{len(vectors):,} vectors of dim {vectors.shape[1]} written to {args.output}")
+
+
+def _encoder_similar(args) -> None:
+    from firth.models.encoder import SentenceEncoder
+
+    encoder = SentenceEncoder.load(args.model)
+    texts = _text_lines(args.corpus)
+    vectors = encoder.encode(texts, normalize_embeddings=True)
+    query = encoder.encode([args.query], normalize_embeddings=True)[0]
+    scores = vectors @ query
+    for i in scores.argsort()[::-1][:args.k]:
+        print(json.dumps({"score": round(float(scores[i]), 4), "line": int(i) + 1, "text": texts[i]},
+                         ensure_ascii=False))
+
+
+def _sentence_groups(path: str) -> list[list[str]]:
+    """Groups of sentences: one sentence a line, groups separated by blank lines."""
+    from firth.text.readers import iter_lines
+
+    groups: list[list[str]] = [[]]
+    for _, line in iter_lines(path):
+        if line.strip():
+            groups[-1].append(line.strip())
+        elif groups[-1]:
+            groups.append([])
+    groups = [g for g in groups if g]
+    if len(groups) < 2:
+        raise FirthError(f"{path}: needs at least two groups of sentences separated by a blank line.")
+    return groups
+
+
+def _encoder_heatmap(args) -> None:
+    import numpy as np
+
+    from firth.evaluate.plots import plot_similarity_heatmap
+    from firth.evaluate.retrieval import block_overlap_scores
+    from firth.models.encoder import SentenceEncoder
+
+    encoder = SentenceEncoder.load(args.model)
+    groups = _sentence_groups(args.input)
+    sentences = [s for group in groups for s in group]
+    labels = np.array([g for g, group in enumerate(groups) for _ in group])
+    vectors = encoder.encode(sentences, normalize_embeddings=True)
+    similarity = vectors @ vectors.T
+    expected = (labels[:, None] == labels[None, :]).astype(np.float32)
+    png = Path(args.output or Path(args.input).with_suffix(".png"))
+    plot_similarity_heatmap(similarity, expected, sentences, png)
+    scores = block_overlap_scores(similarity, labels)
+    print(", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
+    print(f"heatmap: {png}")

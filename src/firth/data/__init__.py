@@ -7,6 +7,7 @@ from firth.data.loaders import (
     ParagraphCorpus,
     WordPair,
     load,
+    paragraphs,
     read_analogies,
     read_word_pairs,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "get",
     "is_valid",
     "load",
+    "paragraphs",
     "read_analogies",
     "read_manifest",
     "read_word_pairs",

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
-from firth.data.registry import get, spec
+from firth.data.registry import DATASETS, get, spec
+from firth.errors import FirthError
 from firth.text.corpus import Paragraph, iter_corpus
 from firth.text.readers import LabelledTexts, read_labelled
 
@@ -80,6 +81,31 @@ def load(name: str):
     if kind == "analogies":
         return read_analogies(benchmark_file)
     return read_word_pairs(benchmark_file)
+
+
+def paragraphs(source: str) -> Iterable[Paragraph]:
+    """The paragraphs of a corpus file (plain text, JSON lines, MediaWiki XML) or of a registry corpus by name.
+
+    A path that exists wins over a dataset of the same name; nothing is read
+    or fetched until the result is iterated.
+    """
+    if Path(source).exists():
+        return _Lazy(lambda: iter_corpus(source))
+    if source in DATASETS and DATASETS[source].kind == "paragraphs":
+        return _Lazy(lambda: iter(load(source)))
+    if source in DATASETS:
+        raise FirthError(f"dataset {source!r} is a {DATASETS[source].kind} dataset, not a paragraph corpus.")
+    raise FirthError(f"{source}: no such file, and not a dataset name (see `firth data list`).")
+
+
+class _Lazy:
+    """An iterable that calls `start` each time it is iterated."""
+
+    def __init__(self, start):
+        self.start = start
+
+    def __iter__(self):
+        return self.start()
 
 
 def read_analogies(path: Path) -> list[Analogy]:

@@ -299,6 +299,38 @@ class Projection(nn.Module):
         return cls(ProjectionConfig(**read_json(Path(directory) / "projection.json")), cache_size=cache_size)
 
 
+@dataclass
+class ProjectedTexts:
+    """Tokenized texts as the projections of their distinct words: what projection-based models read.
+
+    Each distinct word is projected once; `ids` lists, text after text, the
+    row of `vectors` of every word, and `lengths` how many words each text has.
+    """
+
+    vectors: torch.Tensor  # [distinct words, D]
+    ids: torch.Tensor  # [words of all texts], long
+    lengths: torch.Tensor  # [texts], long
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    @property
+    def tokens(self) -> int:
+        return len(self.ids)
+
+    def to(self, device: torch.device | str) -> "ProjectedTexts":
+        return ProjectedTexts(self.vectors.to(device), self.ids.to(device), self.lengths.to(device))
+
+
+def project_texts(projection: Projection, docs: Sequence[Sequence[str]]) -> ProjectedTexts:
+    """Project the distinct words of tokenized texts, once each."""
+    slot: dict[str, int] = {}
+    ids = [slot.setdefault(word, len(slot)) for doc in docs for word in doc]
+    device = projection.device
+    return ProjectedTexts(projection.project_words(list(slot)), torch.tensor(ids, dtype=torch.long, device=device),
+                          torch.tensor([len(doc) for doc in docs], dtype=torch.long, device=device))
+
+
 class ProjectionFeatures(TransformerMixin, BaseEstimator):
     """scikit-learn transformer: texts to pooled SGNN projections (fit learns nothing)."""
 

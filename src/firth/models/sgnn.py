@@ -17,13 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from firth.errors import FirthError
-from firth.features.projection import Projection, ProjectionConfig
+from firth.features.projection import Projection, ProjectionConfig, project_texts
 
 POOLINGS = ("mean", "max", "meanmax", "attention")
 
@@ -47,8 +46,8 @@ class SGNNClassifierNet(nn.Module):
 
     def forward(self, docs: Sequence[Sequence[str]]) -> torch.Tensor:
         """Logits [len(docs), n_classes] for tokenized texts."""
-        words, flat, lengths = self._batch_vocabulary(docs)
-        projected = self.projection.project_words(words).to(torch.float32)
+        batch = project_texts(self.projection, docs)
+        projected, flat, lengths = batch.vectors.to(torch.float32), batch.ids, batch.lengths
         offsets = _offsets(lengths)
         if self.pooling == "mean" and len(self.word_layers) == 1:
             mean = F.embedding_bag(flat, projected, offsets, mode="mean")
@@ -63,14 +62,6 @@ class SGNNClassifierNet(nn.Module):
             return self.head(mean)
         peak = F.embedding_bag(flat, refined, offsets, mode="max")  # empty bags give zeros
         return self.head(torch.cat([mean, peak], dim=1) if self.pooling == "meanmax" else peak)
-
-    def _batch_vocabulary(self, docs: Sequence[Sequence[str]]) -> tuple[list[str], torch.Tensor, torch.Tensor]:
-        """The batch's distinct words, every text's word ids one after another, and the texts' lengths."""
-        slot: dict[str, int] = {}
-        flat = [slot.setdefault(word, len(slot)) for doc in docs for word in doc]
-        device = self.projection.device
-        return (list(slot), torch.tensor(flat, dtype=torch.long, device=device),
-                torch.tensor([len(doc) for doc in docs], dtype=torch.long, device=device))
 
     def _attend(self, refined: torch.Tensor, flat: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Attention pooling with a learned query over each text's words (zeros for no words)."""

@@ -8,8 +8,16 @@ checkpoint after every epoch (JSON + safetensors, atomic) from which
 `fit(..., resume=True)` continues a killed run to the same result, a progress
 bar with the live loss, `metrics.jsonl` and `learning_curve.png` in `out_dir`.
 
-A model maps a batch's inputs to logits; inputs may be tensors (moved to the
-device) or anything else the model takes (lists of texts, say).
+A model maps a batch's inputs to logits; inputs may be tensors or objects
+with `.to(device)` (moved to the device), or anything else the model takes
+(lists of texts, say). Models whose outputs are not class logits (sentence
+encoders) pass `classifier=False` and their own loss; their validation is a
+function of the model returning metrics, such as retrieval scores.
+
+A dataset may choose its own batches (a `batches(epoch)` method returning
+lists of rows, e.g. whole paragraphs packed together); `num_workers` prepares
+batches in worker processes ahead of the loop. Records carry the share of
+time the loop waited for data and, when batches report `.tokens`, tokens/s.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import copy
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -42,14 +51,17 @@ class TrainConfig:
     lr: float = 1e-2
     optimizer: str = "adam"  # sgd | adam | adamw
     weight_decay: float = 0.0  # L2 (sgd, adam) or decoupled weight decay (adamw)
+    betas: tuple[float, float] = (0.9, 0.999)  # Adam's moment decays (the Transformer paper: 0.9, 0.98)
+    eps: float = 1e-8  # Adam's epsilon (the Transformer paper: 1e-9)
     schedule: str = "constant"  # constant | linear | cosine | noam (see schedules.py)
     warmup: int = 0  # warm-up steps
     clip_grad: float | None = None  # max gradient norm
     patience: int | None = 3  # evaluations without improvement before stopping; None: never
-    monitor: str = "val_loss"  # val_loss (lower is better) or val_acc (higher is better)
+    monitor: str = "val_loss"  # a validation metric: lower is better for *loss, higher for the rest
     eval_every: int | None = None  # also evaluate every N steps
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda
+    num_workers: int = 0  # processes preparing batches ahead of the loop (0: in the loop)
     progress: bool = True
 
 
@@ -64,23 +76,28 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+Validation = Dataset | Callable[[nn.Module], dict]
+
+
 class Trainer:
     """Trains `model` (inputs → logits) with `loss_fn` (cross-entropy by default)."""
 
     def __init__(self, model: nn.Module, config: TrainConfig, out_dir: str | Path | None = None,
-                 loss_fn: nn.Module | None = None):
+                 loss_fn: nn.Module | None = None, classifier: bool = True):
         if config.optimizer not in OPTIMIZERS:
             raise FirthError(f"unknown optimizer {config.optimizer!r}; use one of {', '.join(OPTIMIZERS)}.")
-        if config.monitor not in ("val_loss", "val_acc"):
-            raise FirthError(f"unknown monitor {config.monitor!r}; use val_loss or val_acc.")
+        if not config.monitor.startswith("val_"):
+            raise FirthError(f"unknown monitor {config.monitor!r}; name a validation metric such as val_loss.")
         lr_factor(config.schedule, 1, 1, config.warmup)  # rejects an unknown schedule now
         self.config = config
         self.device = resolve_device(config.device)
         self.model = model.to(self.device)
         self.loss_fn = loss_fn or nn.CrossEntropyLoss()
+        self.classifier = classifier
         self.out_dir = Path(out_dir) if out_dir else None
+        moments = {} if config.optimizer == "sgd" else {"betas": tuple(config.betas), "eps": config.eps}
         self.optimizer = OPTIMIZERS[config.optimizer](  # fused: one pass over the parameters per step
-            self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=True)
+            self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=True, **moments)
         self.history: list[dict] = []
         self.step = 0
         self.best_state: dict[str, torch.Tensor] | None = None
@@ -89,13 +106,13 @@ class Trainer:
 
     # ---- the loop -----------------------------------------------------------
 
-    def fit(self, train: Dataset, val: Dataset | None = None, resume: bool = False) -> list[dict]:
+    def fit(self, train: Dataset, val: Validation | None = None, resume: bool = False) -> list[dict]:
         """Train for up to `epochs` epochs (continuing from the checkpoint if `resume`)."""
         start_epoch = self._resume() if resume else 1
         if self.out_dir and start_epoch == 1:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             (self.out_dir / "metrics.jsonl").unlink(missing_ok=True)
-        total_steps = self.config.epochs * math.ceil(len(train) / self.config.batch_size)
+        total_steps = self.config.epochs * len(self._batch_sampler(train, 1))
         stopped = self.stale_enough()
         for epoch in range(start_epoch, self.config.epochs + 1):
             if stopped:
@@ -108,14 +125,15 @@ class Trainer:
             plot_learning_curves(self.history, self.out_dir / "learning_curve.png")
         return self.history
 
-    def _run_epoch(self, train: Dataset, val: Dataset | None, epoch: int, total_steps: int) -> bool:
+    def _run_epoch(self, train: Dataset, val: Validation | None, epoch: int, total_steps: int) -> bool:
         """One pass over `train`; returns True when early stopping says stop."""
         self.model.train()
-        running = _Running()
-        started = time.perf_counter()
+        running = _Running(self.classifier)
         batches = tqdm(self._loader(train, epoch), desc=f"epoch {epoch}", leave=False,
                        disable=not self.config.progress, unit="batch")
+        waiting_since = time.perf_counter()
         for x, y in batches:
+            running.waited += time.perf_counter() - waiting_since
             self._set_lr(total_steps)
             loss, logits, y = self._loss(x, y)
             self.optimizer.zero_grad(set_to_none=True)
@@ -124,28 +142,32 @@ class Trainer:
                 nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip_grad)
             self.optimizer.step()
             self.step += 1
-            running.add(loss, logits, y)
-            batches.set_postfix(loss=f"{running.loss:.4f}")
+            running.add(loss, logits, y, getattr(x, "tokens", 0))
+            batches.set_postfix(running.postfix())
             if self.config.eval_every and self.step % self.config.eval_every == 0 and val is not None:
-                if self._evaluation_point(epoch, running, val, started):
+                if self._evaluation_point(epoch, running, val):
                     return True
-                running, started = _Running(), time.perf_counter()
+                running = _Running(self.classifier)
                 self.model.train()
+            waiting_since = time.perf_counter()
         if running.seen:
-            return self._evaluation_point(epoch, running, val, started)
+            return self._evaluation_point(epoch, running, val)
         return False
 
-    def _evaluation_point(self, epoch: int, running: "_Running", val: Dataset | None, started: float) -> bool:
+    def _evaluation_point(self, epoch: int, running: "_Running", val: Validation | None) -> bool:
         """Log train and validation metrics; update early stopping; True means stop."""
         record = {"epoch": epoch, "step": self.step, "lr": self.optimizer.param_groups[0]["lr"],
-                  "train_loss": running.loss, "train_acc": running.acc}
+                  **running.record()}
         if val is not None:
-            record.update({f"val_{k}": v for k, v in self.evaluate(val).items()})
-        record["seconds"] = round(time.perf_counter() - started, 3)
+            record.update({f"val_{k}": v for k, v in self._validate(val).items()})
         self._log(record)
         if val is None:
             return False
-        score = record[self.config.monitor] * (1 if self.config.monitor == "val_loss" else -1)
+        if self.config.monitor not in record:
+            raise FirthError(f"monitor {self.config.monitor!r} is not among the validation metrics "
+                             f"({', '.join(k for k in record if k.startswith('val_'))}).")
+        sign = 1 if self.config.monitor.endswith("loss") else -1
+        score = record[self.config.monitor] * sign
         if score < self.best_score:
             self.best_score, self.stale = score, 0
             self.best_state = copy.deepcopy(self.model.state_dict())
@@ -153,34 +175,51 @@ class Trainer:
             self.stale += 1
         return self.stale_enough()
 
+    def _validate(self, val: Validation) -> dict:
+        """Metrics on the validation data, or those the validation function returns."""
+        if callable(val) and not isinstance(val, Dataset):
+            self.model.eval()
+            with torch.no_grad():
+                return val(self.model)
+        return self.evaluate(val)
+
     def stale_enough(self) -> bool:
         return self.config.patience is not None and self.stale >= self.config.patience
 
     @torch.no_grad()
     def evaluate(self, data: Dataset) -> dict:
-        """Mean loss and accuracy of the model on `data`."""
+        """Mean loss (and accuracy, for a classifier) of the model on `data`."""
         self.model.eval()
-        running = _Running()
+        running = _Running(self.classifier)
         for x, y in self._loader(data, epoch=None):
             loss, logits, y = self._loss(x, y)
             running.add(loss, logits, y)
-        return {"loss": running.loss, "acc": running.acc}
+        return {"loss": running.loss, **({"acc": running.acc} if self.classifier else {})}
 
     # ---- pieces -------------------------------------------------------------
 
-    def _loader(self, data: Dataset, epoch: int | None) -> DataLoader:
-        """Batches of row lists: shuffled with seed + epoch for training, in order otherwise."""
+    def _batch_sampler(self, data: Dataset, epoch: int | None):
+        """The row lists of one pass: the dataset's own batches, or shuffled with seed + epoch for
+        training and in order otherwise."""
+        if epoch is not None and hasattr(data, "batches"):
+            return data.batches(self.config.seed + epoch)
         if epoch is None:
-            sampler, lone_last = SequentialSampler(data), False
-        else:
-            sampler = RandomSampler(data, generator=torch.Generator().manual_seed(self.config.seed + epoch))
-            # a training batch of one example breaks batch normalization: leave it out of this epoch
-            lone_last = len(data) % self.config.batch_size == 1 and len(data) > 1
-        return DataLoader(data, sampler=BatchSampler(sampler, self.config.batch_size, drop_last=lone_last),
-                          batch_size=None, collate_fn=_as_is)
+            return BatchSampler(SequentialSampler(data), self.config.batch_size, drop_last=False)
+        sampler = RandomSampler(data, generator=torch.Generator().manual_seed(self.config.seed + epoch))
+        # a training batch of one example breaks batch normalization: leave it out of this epoch
+        lone_last = len(data) % self.config.batch_size == 1 and len(data) > 1
+        # drawn once: the same batches however often the loader walks them
+        return list(BatchSampler(sampler, self.config.batch_size, drop_last=lone_last))
+
+    def _loader(self, data: Dataset, epoch: int | None) -> DataLoader:
+        workers = self.config.num_workers
+        # its own generator: making workers must not draw from the global RNG that dropout uses
+        generator = torch.Generator().manual_seed(self.config.seed + (epoch or 0))
+        return DataLoader(data, sampler=self._batch_sampler(data, epoch), batch_size=None, collate_fn=_as_is,
+                          num_workers=workers, prefetch_factor=4 if workers else None, generator=generator)
 
     def _loss(self, x, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        x = x.to(self.device) if isinstance(x, torch.Tensor) else x
+        x = x.to(self.device) if hasattr(x, "to") else x
         y = y.to(self.device)
         logits = self.model(x)
         return self.loss_fn(logits, y), logits, y
@@ -225,17 +264,21 @@ def _as_is(batch):
 
 
 class _Running:
-    """Running mean loss and accuracy over the batches seen."""
+    """Running mean loss (and accuracy) over the batches seen, with tokens and time waiting for data."""
 
-    def __init__(self):
-        self.total_loss, self.correct, self.seen = 0.0, 0, 0
+    def __init__(self, classifier: bool = True):
+        self.classifier = classifier
+        self.total_loss, self.correct, self.seen, self.tokens = 0.0, 0, 0, 0
+        self.waited = 0.0
+        self.started = time.perf_counter()
 
-    def add(self, loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor) -> None:
+    def add(self, loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor, tokens: int = 0) -> None:
         n = len(y)
         self.total_loss += loss.item() * n
-        if logits.dim() == 2 and y.dim() == 1:
+        if self.classifier:
             self.correct += (logits.argmax(1) == y).sum().item()
         self.seen += n
+        self.tokens += tokens
 
     @property
     def loss(self) -> float:
@@ -244,3 +287,19 @@ class _Running:
     @property
     def acc(self) -> float:
         return self.correct / max(self.seen, 1)
+
+    def postfix(self) -> dict:
+        shown = {"loss": f"{self.loss:.4f}"}
+        if self.tokens:
+            shown["tok/s"] = f"{self.tokens / max(time.perf_counter() - self.started, 1e-9):,.0f}"
+        return shown
+
+    def record(self) -> dict:
+        """The training side of a metrics record."""
+        seconds = time.perf_counter() - self.started
+        record = {"train_loss": self.loss, **({"train_acc": self.acc} if self.classifier else {})}
+        if self.tokens:
+            record["tokens_per_s"] = round(self.tokens / max(seconds, 1e-9), 1)
+        record["data_wait"] = round(self.waited / max(seconds, 1e-9), 4)
+        record["seconds"] = round(seconds, 3)
+        return record

@@ -1,0 +1,200 @@
+"""The sentence encoder: SGNN projection → Linear → Transformer encoder → pooling.
+
+There is no embedding table: each word's hashed character n-gram projection
+(firth.features.projection) goes through a trainable Linear to d_model, gets
+a sinusoidal position ("Attention Is All You Need"), and a stack of
+Transformer encoder layers (pre-LN by default) reads the sentence. The word
+vectors are pooled over the real words only (max, mean, or both), padding
+never counts; with `concat_layers` the input layer and every layer's output
+are pooled and concatenated, for a sentence vector wider than the word
+vectors; an optional Linear head maps it to `head_dim`.
+
+    encoder = SentenceEncoder(EncoderConfig(d_model=256, n_layers=2))
+    vectors = encoder.encode(["A sentence.", "Another one."])   # [2, dim] numpy
+
+Training lives in firth.train.encoder; it fits `SentenceEncoder.net`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from torch import nn
+
+import firth
+from firth.errors import FirthError
+from firth.features.projection import Projection, ProjectionConfig, ProjectedTexts, project_texts
+from firth.io.atomic import atomic_dir
+from firth.io.model_dir import load_tensors, read_json, save_tensors, write_json
+from firth.text.segment import words
+
+POOLINGS = ("max", "mean", "meanmax")
+CONFIG, WEIGHTS = "config.json", "model.safetensors"
+
+
+@dataclass
+class EncoderConfig:
+    projection: dict = field(default_factory=lambda: {"mode": "float"})  # ProjectionConfig fields
+    d_model: int = 256
+    n_layers: int = 2
+    n_heads: int = 4
+    d_ff: int = 1024
+    dropout: float = 0.0  # the 2018 model removed dropout to train faster
+    pre_ln: bool = True  # LayerNorm before attention and feed-forward (trains without warm-up tricks)
+    pooling: str = "max"  # max | mean | meanmax
+    concat_layers: bool = False  # pool the input and every layer, concatenated
+    head_dim: int | None = None  # a Linear head on the pooled vector
+    max_words: int = 64  # words of a training sentence kept (encode() takes its own limit)
+
+    def __post_init__(self):
+        if self.pooling not in POOLINGS:
+            raise FirthError(f"unknown pooling {self.pooling!r}; choose one of {', '.join(POOLINGS)}.")
+        if self.d_model % self.n_heads:
+            raise FirthError(f"d_model {self.d_model} is not divisible by n_heads {self.n_heads}.")
+        for name in ("d_model", "n_layers", "n_heads", "d_ff", "max_words"):
+            if getattr(self, name) < 1:
+                raise FirthError(f"{name} must be at least 1, got {getattr(self, name)}.")
+
+    @property
+    def pooled_width(self) -> int:
+        """The size of the pooled vector, before the head."""
+        per_layer = self.d_model * (2 if self.pooling == "meanmax" else 1)
+        return per_layer * (self.n_layers + 1 if self.concat_layers else 1)
+
+    @property
+    def width(self) -> int:
+        """The size of a sentence vector."""
+        return self.head_dim or self.pooled_width
+
+
+class EncoderOutput(NamedTuple):
+    sentences: torch.Tensor  # [batch, width]
+    words: torch.Tensor  # [batch, length, d_model], the last layer's word vectors
+    mask: torch.Tensor  # [batch, length], True at real words
+
+
+def sinusoids(length: int, dim: int, device: torch.device) -> torch.Tensor:
+    """The fixed sinusoidal position table of "Attention Is All You Need", [length, dim]."""
+    position = torch.arange(length, dtype=torch.float32, device=device)[:, None]
+    rate = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32, device=device) * (-math.log(10000.0) / dim))
+    table = torch.zeros(length, dim, device=device)
+    table[:, 0::2] = torch.sin(position * rate)
+    table[:, 1::2] = torch.cos(position * rate[: dim // 2])
+    return table
+
+
+def pool(vectors: torch.Tensor, mask: torch.Tensor, how: str) -> torch.Tensor:
+    """Max and/or mean over the real words of each sentence; padding never counts."""
+    real = mask[:, :, None]
+    pooled = []
+    if how in ("max", "meanmax"):
+        pooled.append(vectors.masked_fill(~real, -torch.inf).amax(1))
+    if how in ("mean", "meanmax"):
+        pooled.append((vectors * real).sum(1) / real.sum(1).clamp(min=1))
+    return torch.cat(pooled, dim=1)
+
+
+class SentenceEncoderNet(nn.Module):
+    def __init__(self, config: EncoderConfig):
+        super().__init__()
+        self.config = config
+        self.projection = Projection(ProjectionConfig(**config.projection))
+        self.embed = nn.Linear(self.projection.dim, config.d_model)
+        self.layers = nn.ModuleList(
+            nn.TransformerEncoderLayer(config.d_model, config.n_heads, config.d_ff, config.dropout,
+                                       activation="gelu", batch_first=True, norm_first=config.pre_ln)
+            for _ in range(config.n_layers))
+        self.norm = nn.LayerNorm(config.d_model) if config.pre_ln else nn.Identity()
+        self.head = nn.Linear(config.pooled_width, config.head_dim) if config.head_dim else nn.Identity()
+
+    def forward(self, batch: ProjectedTexts) -> EncoderOutput:
+        x, mask = self._embed(batch)
+        layers = [x]
+        for layer in self.layers:
+            x = layer(x, src_key_padding_mask=~mask)
+            layers.append(x)
+        x = layers[-1] = self.norm(x)
+        pooled = [pool(h, mask, self.config.pooling) for h in (layers if self.config.concat_layers else [x])]
+        return EncoderOutput(self.head(torch.cat(pooled, dim=1)), x, mask)
+
+    def _embed(self, batch: ProjectedTexts) -> tuple[torch.Tensor, torch.Tensor]:
+        """Word vectors laid out [batch, length, d_model] with positions added, and the real-word mask."""
+        lengths = batch.lengths.clamp(min=1)  # an empty text reads as one padding word
+        length = int(lengths.max()) if len(lengths) else 0
+        mask = torch.arange(length, device=lengths.device)[None, :] < lengths[:, None]
+        words = self.embed(batch.vectors.to(self.embed.weight.dtype))
+        padded = torch.cat([words, words.new_zeros(1, words.shape[1])])  # the last row is padding
+        index = torch.full(mask.shape, len(words), dtype=torch.long, device=mask.device)
+        index[torch.arange(length, device=mask.device)[None, :] < batch.lengths[:, None]] = batch.ids
+        return padded[index] + sinusoids(length, self.config.d_model, words.device), mask
+
+
+class SentenceEncoder:
+    """Sentence vectors from text: `SentenceEncoder.load(dir).encode(texts)`, as sentence-transformers does."""
+
+    def __init__(self, config: EncoderConfig | None = None, net: SentenceEncoderNet | None = None, **kwargs):
+        """A new encoder from `config` (or its fields as keywords), or a view of an existing `net`."""
+        self.config = net.config if net is not None else config or EncoderConfig(**kwargs)
+        self.net = net if net is not None else SentenceEncoderNet(self.config)
+
+    @property
+    def dim(self) -> int:
+        return self.config.width
+
+    def tokenize(self, texts: Sequence[str], max_words: int) -> list[list[str]]:
+        return [words(text, lowercase=False)[:max_words] for text in texts]
+
+    @torch.no_grad()
+    def encode(self, texts: Sequence[str], batch_size: int = 64, normalize_embeddings: bool = False,
+               max_words: int = 256, device: str | torch.device | None = None) -> np.ndarray:
+        """One vector per text, [len(texts), dim]; texts are batched by length, results in input order.
+
+        Texts longer than `max_words` words are cut (as sentence-transformers cuts at its
+        max_seq_length). The model runs where it is unless `device` is given.
+        """
+        if isinstance(texts, str):
+            raise FirthError("encode takes a list of texts, not one string.")
+        docs = self.tokenize(list(texts), max_words)
+        if device is not None:
+            self.net.to(device)
+        self.net.eval()
+        order = sorted(range(len(docs)), key=lambda i: len(docs[i]))
+        out = np.zeros((len(docs), self.dim), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]
+            vectors = self.net(project_texts(self.net.projection, [docs[i] for i in rows])).sentences
+            if normalize_embeddings:
+                vectors = nn.functional.normalize(vectors, dim=1)
+            out[rows] = vectors.float().cpu().numpy()
+        return out
+
+    def n_parameters(self) -> int:
+        return sum(p.numel() for p in self.net.parameters())
+
+    def save(self, directory: str | os.PathLike) -> None:
+        """Write the model directory atomically (config.json + model.safetensors, no pickle)."""
+        with atomic_dir(directory) as tmp:
+            write_json(tmp / CONFIG, {"firth_version": firth.__version__, "type": "SentenceEncoder",
+                                      "config": asdict(self.config)})
+            save_tensors(tmp / WEIGHTS, {k: v.cpu() for k, v in self.net.state_dict().items()})
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike) -> "SentenceEncoder":
+        """Read a directory written by `save`; nothing is unpickled."""
+        directory = Path(directory)
+        if not directory.is_dir():
+            raise FirthError(f"{directory}: no such model directory.")
+        saved = read_json(directory / CONFIG)
+        if saved.get("type") != "SentenceEncoder":
+            raise FirthError(f"{directory}: is not a firth sentence encoder (type {saved.get('type')!r}).")
+        encoder = cls(EncoderConfig(**saved["config"]))
+        encoder.net.load_state_dict(load_tensors(directory / WEIGHTS))
+        encoder.net.eval()
+        return encoder
