@@ -120,13 +120,13 @@ def main() -> None:
     results: dict = {"epochs": epochs, "threads": args.threads, "corpus_words": n_words}
     for name, train in (("gensim", train_gensim), ("firth", train_firth)):
         vectors, fit_s, train_s = train(sentences, epochs, args.threads, args.seed)
-        speed = n_words * epochs / fit_s
+        speed, train_speed = n_words * epochs / fit_s, n_words * epochs / train_s
         scores = quality(vectors)
-        print(f"{name:>6}: {speed:,.0f} words/s ({fit_s:.1f}s fit, {n_words * epochs / train_s:,.0f} words/s "
+        print(f"{name:>6}: {speed:,.0f} words/s ({fit_s:.1f}s fit, {train_speed:,.0f} words/s "
               f"training only), {len(vectors):,} words; analogy {scores['analogy']:.2f}% "
               f"({scores['analogy_oov']:.1f}% OOV), WS353 {scores['ws353']:.4f} ({scores['ws353_oov']:.1f}% OOV), "
               f"SimLex {scores['simlex']:.4f} ({scores['simlex_oov']:.1f}% OOV)", flush=True)
-        results.update({f"words_per_s_{name}": round(speed), f"train_words_per_s_{name}": round(n_words * epochs / train_s),
+        results.update({f"words_per_s_{name}": round(speed), f"train_words_per_s_{name}": round(train_speed),
                         f"fit_s_{name}": round(fit_s, 2), f"vocab_{name}": len(vectors)})
         results.update({f"{key}_{name}": value for key, value in scores.items()})
         if name == "gensim":

@@ -20,6 +20,7 @@ from firth.models.word2vec import (
     subsample,
     train_word2vec,
 )
+from firth.vectors import KeyedVectors
 
 CLUSTERS = [[f"{name}{i}" for i in range(5)] for name in ("red", "blue", "green", "gold")]
 FILLERS = ["the", "of", "and"]
@@ -80,14 +81,15 @@ def test_projection_input_learns_and_gives_unseen_words_vectors(tmp_path):
     assert vector.shape == (16,) and np.isfinite(vector).all()
     np.testing.assert_allclose(vector, kv.encoder(["gold9"])[0])
     kv.save(tmp_path / "m")
-    from firth.vectors import KeyedVectors
-
     np.testing.assert_array_equal(KeyedVectors.load(tmp_path / "m").get_vector("gold9"), vector)
 
 
 def test_training_is_deterministic_for_a_seed_and_workers_share_the_work():
     corpus = planted_corpus(200)
-    run = lambda **kw: train_word2vec(corpus, dim=8, min_count=1, epochs=2, progress=False, **kw).vectors  # noqa: E731
+
+    def run(**kw) -> np.ndarray:
+        return train_word2vec(corpus, dim=8, min_count=1, epochs=2, progress=False, **kw).vectors
+
     np.testing.assert_array_equal(run(seed=3), run(seed=3))
     assert not np.array_equal(run(seed=3), run(seed=4))
     assert np.isfinite(run(seed=3, workers=2)).all()

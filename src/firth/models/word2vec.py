@@ -125,6 +125,9 @@ class Corpus:
         index: dict[str, int] = {}
         tokens, lengths = array("i"), array("q")
         for sentence in sentences:
+            if isinstance(sentence, str):
+                raise FirthError("each sentence must be a list of words, not a string; split texts into words "
+                                 "first (firth.text.segment.words).")
             tokens.extend([index.setdefault(word, len(index)) for word in sentence])  # a new word gets the next id
             lengths.append(len(sentence))
         if not tokens:
@@ -288,9 +291,8 @@ class ProjectionInput(nn.Module):
     projection, so words sharing character n-grams learn together.
     """
 
-    def __init__(self, encoder: ProjectionEncoder, words: list[str], generator: torch.Generator):
+    def __init__(self, encoder: ProjectionEncoder, words: list[str]):
         super().__init__()
-        self.encoder = encoder
         self.register_buffer("features", encoder.features(words).to(torch.float16))  # halves the memory
         self.weight = nn.Parameter(encoder.weight, requires_grad=False)
 
@@ -371,10 +373,10 @@ class Word2Vec:
         """
         corpus = Corpus.encode(sentences, self.config.min_count)
         self.history_: list[dict] = []
-        self.out_dir = Path(out_dir) if out_dir else None
-        if self.out_dir and self.config.model == "negative":
-            self.out_dir.mkdir(parents=True, exist_ok=True)
-            (self.out_dir / "metrics.jsonl").unlink(missing_ok=True)
+        self._out_dir = Path(out_dir) if out_dir else None
+        if self._out_dir and self.config.model == "negative":
+            self._out_dir.mkdir(parents=True, exist_ok=True)
+            (self._out_dir / "metrics.jsonl").unlink(missing_ok=True)
         if self.config.model == "softmax":
             self._fit_softmax(corpus, validation_words)
         else:
@@ -392,10 +394,11 @@ class Word2Vec:
         model = SkipGramSoftmax(len(corpus.words), c.dim)
         trainer = Trainer(model, TrainConfig(epochs=c.epochs, batch_size=c.batch_size, lr=c.lr, optimizer="adam",
                                              patience=None, seed=c.seed, device=c.device, progress=c.progress),
-                          out_dir=self.out_dir, loss_fn=nn.NLLLoss())
+                          out_dir=self._out_dir, loss_fn=nn.NLLLoss())
         self.history_ = trainer.fit(PairDataset(centres, contexts))
         self.wv_ = KeyedVectors(corpus.words, model.embed.weight, corpus.counts)
-        self._print_neighbours(self._neighbours(validation_words))  # the Trainer has no per-epoch hook
+        # after training only: the Trainer's per-epoch validation functions must return a metric to monitor
+        self._print_neighbours(self._neighbours(validation_words))
 
     # ---- fast ----
 
@@ -406,7 +409,7 @@ class Word2Vec:
         if c.input == "projection":
             projection = ProjectionConfig(**c.projection)
             encoder = ProjectionEncoder(projection, uniform_init(projection.dim, c.dim, generator))
-            input_layer = ProjectionInput(encoder, corpus.words, generator)
+            input_layer = ProjectionInput(encoder, corpus.words)
         else:
             encoder, input_layer = None, TableInput(len(corpus.words), c.dim, generator)
         self.model_ = SkipGramNegative(input_layer, len(corpus.words), c.dim).to(device)
@@ -487,8 +490,8 @@ class Word2Vec:
             scalars = {k: v for k, v in record.items() if k != "neighbours"}
             tqdm.write(", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in scalars.items()))
             self._print_neighbours(record.get("neighbours", {}))
-        if self.out_dir:
-            with open(self.out_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
+        if self._out_dir:
+            with open(self._out_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
                 f.write(json.dumps(record) + "\n")
 
     def _neighbours(self, words: Sequence[str], topn: int = 5) -> dict[str, list[str]]:
@@ -497,7 +500,7 @@ class Word2Vec:
         return {w: [n for n, _ in self.wv_.most_similar(w, topn=topn)] for w in known}
 
     def _print_neighbours(self, neighbours: dict[str, list[str]]) -> None:
-        if self.config.progress:
+        if self.config.progress and neighbours:
             tqdm.write("\n".join(f"  {w}: {', '.join(ns)}" for w, ns in neighbours.items()))
 
 
