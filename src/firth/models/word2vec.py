@@ -19,21 +19,27 @@ Both learn, from (centre, context) word pairs, to predict which words occur near
 How the fast model keeps the cores busy without per-pair Python: the corpus
 is held as one int32 array of word ids; a chunk of it (whole sentences) is
 subsampled, given its windows and negatives with a few numpy operations, and
-cut into batches of `batch_size` centre words. In a batch, the centres with
-the same reduced window b form one dense block: contexts [N, 2b] (positions
-outside the sentence masked), outputs [N, 1 + negative] (the centre and its
-negatives, shared by the centre's contexts as the only approximation of
-gensim's per-pair draws), so that scores, gradients and updates are three
-batched matrix products, two row gathers and two `index_add_` scatters, and
-no autograd. With `workers` > 1, chunks are trained by that many threads at
-once on shared weights (Hogwild, as word2vec.c and gensim do); torch releases
-the GIL inside each operation. With one worker a CPU run is deterministic
-for a given seed.
+cut into batches of `batch_size` consecutive centre words. In a batch, the
+centres with the same reduced window b form one dense block: contexts
+[N, 2b] (positions outside the sentence masked) and outputs [N, 1 + negative]
+(the centre and its noise words), so that scores, gradients and updates are
+three batched matrix products, two row gathers and two `index_add_` scatters,
+and no autograd. Two things differ from gensim's one-pair-at-a-time SGD: a
+centre's noise words are shared by its contexts (gensim draws them per pair),
+and a batch's steps are computed from the same weights and summed. Measured
+on the benchmark corpus (benchmarks/word2vec.py), neither costs quality; the
+batch size hardly matters (32 to 4096 centres give the same figures).
+With `workers` > 1, chunks are trained by that many threads at once on
+shared weights (Hogwild, as word2vec.c and gensim do); torch releases the
+GIL inside each operation. With one worker a CPU run is deterministic for a
+given seed.
 
 `input="projection"` replaces the input table by SGNN projections: a word's
 input vector is its unit-length hashed character n-gram projection times a
 trained [P, dim] matrix, so that any word, even one never seen, has a vector
-(`KeyedVectors.encoder`).
+(`KeyedVectors.encoder`). Words sharing n-grams share what they learn: good
+for morphology (inflections, rare and unseen words), weaker on meaning than
+a table.
 """
 
 from __future__ import annotations
@@ -65,6 +71,9 @@ from firth.vectors import KeyedVectors, ProjectionEncoder
 MODELS = ("negative", "softmax")
 INPUTS = ("table", "projection")
 CHUNK = 100_000  # tokens a worker subsamples and windows at once (whole sentences)
+# signed float projections of 3-5-grams (fastText uses 3-6): unrelated words share little, so that
+# the steps of one batch on the shared matrix do not all push every word the same way
+PROJECTION_DEFAULTS = {"mode": "float", "ngram_range": (3, 5)}
 
 
 @dataclass
@@ -85,8 +94,7 @@ class Word2VecConfig:
     seed: int = 1
     device: str = "cpu"  # cpu | cuda | auto
     progress: bool = True
-    # ProjectionConfig fields; 3-5-grams (as fastText's 3-6) share little between unrelated words
-    projection: dict = field(default_factory=lambda: {"mode": "float", "ngram_range": (3, 5)})
+    projection: dict = field(default_factory=dict)  # ProjectionConfig fields, over PROJECTION_DEFAULTS
 
     def __post_init__(self):
         if self.model not in MODELS:
@@ -407,7 +415,7 @@ class Word2Vec:
         device = resolve_device(c.device)
         generator = torch.Generator().manual_seed(c.seed)
         if c.input == "projection":
-            projection = ProjectionConfig(**c.projection)
+            projection = ProjectionConfig(**{**PROJECTION_DEFAULTS, **c.projection})
             encoder = ProjectionEncoder(projection, uniform_init(projection.dim, c.dim, generator))
             input_layer = ProjectionInput(encoder, corpus.words)
         else:
