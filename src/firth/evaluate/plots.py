@@ -21,16 +21,24 @@ def _save(fig, path: str | os.PathLike) -> None:
 
 
 def plot_learning_curves(history: Sequence[dict], path: str | os.PathLike) -> None:
-    """Loss and accuracy per epoch, train and validation, side by side."""
+    """Loss, and accuracy (or another validation metric, such as MRR), train and validation, side by side.
+
+    The x axis is the epoch, or the step when there are several evaluations an epoch.
+    """
     epochs = [h["epoch"] for h in history]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, metric in zip(axes, ("loss", "acc")):
+    x_name = "epoch" if len(set(epochs)) == len(epochs) else "step"
+    xs = [h[x_name] for h in history]
+    other = "acc" if any("train_acc" in h or "val_acc" in h for h in history) else next(
+        (k[len("val_"):] for h in history for k in h if k.startswith("val_") and k != "val_loss"), None)
+    metrics = ["loss"] + ([other] if other else [])
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
         for split, style in (("train", "-o"), ("val", "-s")):
             values = [h.get(f"{split}_{metric}") for h in history]
             if any(v is not None for v in values):
-                ax.plot(epochs, values, style, label=split, markersize=3)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("accuracy" if metric == "acc" else "loss")
+                ax.plot(xs, values, style, label=split, markersize=3)
+        ax.set_xlabel(x_name)
+        ax.set_ylabel("accuracy" if metric == "acc" else metric)
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle("learning curves")

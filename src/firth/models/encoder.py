@@ -115,8 +115,9 @@ class SentenceEncoderNet(nn.Module):
         self.head = nn.Linear(config.pooled_width, config.head_dim) if config.head_dim else nn.Identity()
 
     def forward(self, batch: ProjectedTexts) -> EncoderOutput:
-        x, mask = self._embed(batch)
-        layers = [x]
+        words, mask = self._embed(batch)
+        x = words + sinusoids(words.shape[1], self.config.d_model, words.device)
+        layers = [words]  # the input layer is pooled without positions: a bag of refined words
         for layer in self.layers:
             x = layer(x, src_key_padding_mask=~mask)
             layers.append(x)
@@ -125,15 +126,17 @@ class SentenceEncoderNet(nn.Module):
         return EncoderOutput(self.head(torch.cat(pooled, dim=1)), x, mask)
 
     def _embed(self, batch: ProjectedTexts) -> tuple[torch.Tensor, torch.Tensor]:
-        """Word vectors laid out [batch, length, d_model] with positions added, and the real-word mask."""
+        """Word vectors laid out [batch, length, d_model], and the real-word mask."""
         lengths = batch.lengths.clamp(min=1)  # an empty text reads as one padding word
         length = int(lengths.max()) if len(lengths) else 0
         mask = torch.arange(length, device=lengths.device)[None, :] < lengths[:, None]
-        words = self.embed(batch.vectors.to(self.embed.weight.dtype))
-        padded = torch.cat([words, words.new_zeros(1, words.shape[1])])  # the last row is padding
-        index = torch.full(mask.shape, len(words), dtype=torch.long, device=mask.device)
-        index[torch.arange(length, device=mask.device)[None, :] < batch.lengths[:, None]] = batch.ids
-        return padded[index] + sinusoids(length, self.config.d_model, words.device), mask
+        # Each token's projection is gathered before the Linear, so the backward pass never
+        # sums gradients into shared rows (an index-accumulate that is not deterministic on CPU).
+        tokens = self.embed(batch.vectors[batch.ids].to(self.embed.weight.dtype))
+        real = torch.arange(length, device=mask.device)[None, :] < batch.lengths[:, None]
+        words = tokens.new_zeros(*mask.shape, tokens.shape[1])
+        words[real] = tokens
+        return words, mask
 
 
 class SentenceEncoder:

@@ -20,7 +20,8 @@ from torch.utils.data import Dataset
 from firth.data import paragraphs
 from firth.errors import FirthError
 from firth.features.projection import Projection, ProjectionConfig, ProjectedTexts, project_texts
-from firth.text.segment import split_sentences, words
+from firth.evaluate.retrieval import usable_sentences
+from firth.text.segment import words
 
 
 def read_paragraph_sentences(sources: Iterable[str], min_words: int = 3,
@@ -38,7 +39,7 @@ def read_paragraph_sentences(sources: Iterable[str], min_words: int = 3,
         for index, paragraph in enumerate(paragraphs(source)):
             if (source, index) in exclude:
                 continue
-            sentences = [s for s in split_sentences(paragraph.text) if len(words(s)) >= min_words]
+            sentences = usable_sentences(paragraph.text, min_words)
             if len(sentences) >= 2:
                 kept.append(sentences)
     return kept

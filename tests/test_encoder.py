@@ -1,0 +1,124 @@
+"""The sentence encoder: padding, determinism, save/load, the paragraph sampler, and learning."""
+
+import numpy as np
+import pytest
+import torch
+
+from firth.errors import FirthError
+from firth.features.projection import ProjectionConfig
+from firth.models.encoder import EncoderConfig, SentenceEncoder
+from firth.train.encoder import train_encoder
+from firth.train.paragraphs import ParagraphBatches, read_paragraph_sentences
+from firth.train.trainer import TrainConfig
+
+SENTENCES = ["The cat sat on the mat.", "Dogs bark at night.", "",
+             "A much longer sentence, with many more words than any of the others have in total."]
+
+
+def tiny(**kw) -> SentenceEncoder:
+    torch.manual_seed(0)
+    return SentenceEncoder(EncoderConfig(d_model=32, n_layers=2, n_heads=2, d_ff=64, **kw))
+
+
+@pytest.mark.parametrize("pooling, concat", [("max", False), ("mean", False), ("meanmax", True)])
+def test_padding_never_changes_a_sentence_vector(pooling, concat):
+    encoder = tiny(pooling=pooling, concat_layers=concat)
+    alone = encoder.encode(SENTENCES[:1])
+    with_longer = encoder.encode([SENTENCES[0], SENTENCES[3]], batch_size=2)
+    assert np.allclose(alone[0], with_longer[0], atol=1e-5)
+    assert with_longer.shape == (2, encoder.dim)
+
+
+def test_encode_is_deterministic_and_batch_size_independent():
+    encoder = tiny(head_dim=16)
+    one = encoder.encode(SENTENCES, batch_size=1)
+    three = encoder.encode(SENTENCES, batch_size=3)
+    assert one.shape == (4, 16) and np.isfinite(one).all()
+    assert np.allclose(one, three, atol=1e-5)
+    assert np.array_equal(three, encoder.encode(SENTENCES, batch_size=3))
+    unit = encoder.encode(SENTENCES, normalize_embeddings=True)
+    assert np.allclose(np.linalg.norm(unit, axis=1), 1, atol=1e-5)
+
+
+def test_save_load_round_trip(tmp_path):
+    encoder = tiny(pooling="meanmax")
+    encoder.save(tmp_path / "enc")
+    loaded = SentenceEncoder.load(tmp_path / "enc")
+    assert loaded.config == encoder.config
+    assert np.array_equal(loaded.encode(SENTENCES), encoder.encode(SENTENCES))
+
+
+def test_bad_configuration_and_input_are_clear_errors(tmp_path):
+    with pytest.raises(FirthError, match="not divisible"):
+        EncoderConfig(d_model=30, n_heads=4)
+    with pytest.raises(FirthError, match="unknown pooling"):
+        EncoderConfig(pooling="sum")
+    with pytest.raises(FirthError, match="list of texts"):
+        tiny().encode("one string")
+    with pytest.raises(FirthError, match="no such model directory"):
+        SentenceEncoder.load(tmp_path / "missing")
+
+
+def test_the_sampler_packs_whole_paragraphs_with_their_targets():
+    paragraphs = [[f"p{p} s{s} words here" for s in range(size)] for p, size in enumerate([2, 5, 3, 12, 2, 4])]
+    data = ParagraphBatches(paragraphs, ProjectionConfig(mode="float", n_hashes=8, bits=4), batch_size=10,
+                            max_per_paragraph=4)
+    batches = data.batches(seed=1)
+    assert batches == data.batches(seed=1) and batches != data.batches(seed=2)
+    seen = [data.group[row] for batch in batches for row in batch]
+    assert sorted(set(seen)) == list(range(6))  # every paragraph once an epoch ...
+    for batch in batches:
+        assert len(batch) <= 10
+        groups = data.group[batch]
+        for g in set(groups.tolist()):  # ... whole: its rows together, at most 4 of them
+            rows = np.flatnonzero(groups == g)
+            assert rows.max() - rows.min() + 1 == len(rows) <= min(4, len(paragraphs[g]))
+        projected, target = data[batch]
+        assert torch.equal(target, torch.as_tensor(groups)) and len(projected) == len(batch)
+        expected = target[:, None] == target[None, :]  # the block-diagonal target the losses build
+        assert expected.sum().item() == sum(int((groups == g).sum()) ** 2 for g in set(groups.tolist()))
+
+
+@pytest.fixture
+def corpus(fixtures, tmp_path) -> list[str]:
+    """22 real paragraphs of two or more sentences: BBC articles (a paragraph a line), a wiki dump, an article."""
+    lines = [line for p in sorted((fixtures / "bbc").rglob("*.txt"))
+             for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+    path = tmp_path / "bbc_lines.txt"
+    path.write_text("\n\n".join(lines), encoding="utf-8")
+    return [str(path), str(fixtures / "wiki_small.xml.bz2"), str(fixtures / "bbc_article.txt")]
+
+
+def test_a_tiny_encoder_learns_paragraphs_of_real_text(corpus, tmp_path):
+    paragraphs = read_paragraph_sentences(corpus)
+    assert len(paragraphs) == 22 and all(len(p) >= 2 for p in paragraphs)
+    config = EncoderConfig(d_model=32, n_layers=1, n_heads=2, d_ff=64)
+    train = TrainConfig(epochs=8, batch_size=32, lr=3e-3, schedule="constant", patience=None,
+                        device="cpu", progress=False, seed=0)
+    encoder, history = train_encoder(corpus, config, train, loss="bxent", val_paragraphs=0,
+                                     out_dir=tmp_path / "run")
+    assert history[-1]["train_loss"] < 0.9 * history[0]["train_loss"]
+    assert {"tokens_per_s", "data_wait"} <= set(history[0])
+    again, _ = train_encoder(corpus, config, train, loss="bxent", val_paragraphs=0)
+    assert np.array_equal(encoder.encode(SENTENCES), again.encode(SENTENCES))  # deterministic on CPU
+
+
+def test_validation_by_retrieval_and_data_workers(corpus):
+    config = EncoderConfig(d_model=16, n_layers=1, n_heads=2, d_ff=32)
+    train = TrainConfig(epochs=2, batch_size=16, lr=3e-3, patience=None, monitor="val_MRR",
+                        device="cpu", progress=False, num_workers=1)
+    encoder, history = train_encoder(corpus, config, train, loss="infonce", val_paragraphs=8,
+                                     word_weight=0.3)
+    assert {"val_R1", "val_R5", "val_MRR"} <= set(history[-1])
+    assert 0 < history[-1]["val_MRR"] <= 1
+    in_process, _ = train_encoder(corpus, config, TrainConfig(**{**train.__dict__, "num_workers": 0}),
+                                  loss="infonce", val_paragraphs=8, word_weight=0.3)
+    assert np.array_equal(encoder.encode(SENTENCES), in_process.encode(SENTENCES))
+
+
+def test_too_small_a_corpus_is_a_clear_error(tmp_path):
+    path = tmp_path / "small.txt"
+    path.write_text("One sentence here. And another one here.\n\nA lone paragraph of one sentence.\n")
+    with pytest.raises(FirthError, match="1 paragraphs of two or more sentences"):
+        train_encoder([str(path)], EncoderConfig(d_model=16, n_heads=2), TrainConfig(progress=False),
+                      val_paragraphs=0)
