@@ -34,6 +34,7 @@ def test_encode_is_deterministic_and_batch_size_independent():
     one = encoder.encode(SENTENCES, batch_size=1)
     three = encoder.encode(SENTENCES, batch_size=3)
     assert one.shape == (4, 16) and np.isfinite(one).all()
+    assert np.array_equal(tiny(pooling="max").encode([""]), np.zeros((1, 32), dtype=np.float32))  # empty: 0
     assert np.allclose(one, three, atol=1e-5)
     assert np.array_equal(three, encoder.encode(SENTENCES, batch_size=3))
     unit = encoder.encode(SENTENCES, normalize_embeddings=True)

@@ -27,6 +27,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 import firth
 from firth.errors import FirthError
@@ -90,15 +91,57 @@ def sinusoids(length: int, dim: int, device: torch.device) -> torch.Tensor:
     return table
 
 
+def pad(tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Packed [tokens, d] → padded [batch, length, d], zeros at padding."""
+    padded = tokens.new_zeros(*mask.shape, tokens.shape[-1])
+    padded[mask] = tokens
+    return padded
+
+
 def pool(vectors: torch.Tensor, mask: torch.Tensor, how: str) -> torch.Tensor:
-    """Max and/or mean over the real words of each sentence; padding never counts."""
+    """Max and/or mean over the real words of each sentence; padding never counts, an empty text pools to 0."""
     real = mask[:, :, None]
     pooled = []
     if how in ("max", "meanmax"):
-        pooled.append(vectors.masked_fill(~real, -torch.inf).amax(1))
+        peak = vectors.masked_fill(~real, -torch.inf).amax(1)
+        pooled.append(peak.masked_fill(~mask.any(1, keepdim=True), 0.0))
     if how in ("mean", "meanmax"):
         pooled.append((vectors * real).sum(1) / real.sum(1).clamp(min=1))
     return torch.cat(pooled, dim=1)
+
+
+class Block(nn.Module):
+    """One Transformer encoder layer on packed tokens: only attention sees the padded layout.
+
+    Sentences in a batch differ in length (about half of a padded batch is
+    padding), so the per-token work (projections, feed-forward, LayerNorm)
+    runs on the real tokens alone, [tokens, d_model]; attention pads them to
+    [batch, heads, length, head_dim] with the padding masked out.
+    """
+
+    def __init__(self, config: EncoderConfig):
+        super().__init__()
+        d = config.d_model
+        self.n_heads, self.pre_ln = config.n_heads, config.pre_ln
+        self.norm1, self.norm2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.qkv = nn.Linear(d, 3 * d)
+        self.out = nn.Linear(d, d)
+        self.ff = nn.Sequential(nn.Linear(d, config.d_ff), nn.GELU(), nn.Dropout(config.dropout),
+                                nn.Linear(config.d_ff, d))
+        self.dropout = nn.Dropout(config.dropout)
+
+    def attend(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        batch, length = mask.shape
+        q, k, v = pad(self.qkv(x), mask).view(batch, length, 3, self.n_heads, -1).permute(2, 0, 3, 1, 4)
+        attended = F.scaled_dot_product_attention(q, k, v, attn_mask=mask[:, None, None, :])
+        return self.out(attended.transpose(1, 2).reshape(batch, length, -1)[mask])
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        if self.pre_ln:
+            x = x + self.dropout(self.attend(self.norm1(x), mask))
+            return x + self.dropout(self.ff(self.norm2(x)))
+        x = self.norm1(x + self.dropout(self.attend(x, mask)))
+        return self.norm2(x + self.dropout(self.ff(x)))
 
 
 class SentenceEncoderNet(nn.Module):
@@ -107,36 +150,28 @@ class SentenceEncoderNet(nn.Module):
         self.config = config
         self.projection = Projection(ProjectionConfig(**config.projection))
         self.embed = nn.Linear(self.projection.dim, config.d_model)
-        self.layers = nn.ModuleList(
-            nn.TransformerEncoderLayer(config.d_model, config.n_heads, config.d_ff, config.dropout,
-                                       activation="gelu", batch_first=True, norm_first=config.pre_ln)
-            for _ in range(config.n_layers))
+        self.layers = nn.ModuleList(Block(config) for _ in range(config.n_layers))
         self.norm = nn.LayerNorm(config.d_model) if config.pre_ln else nn.Identity()
         self.head = nn.Linear(config.pooled_width, config.head_dim) if config.head_dim else nn.Identity()
 
     def forward(self, batch: ProjectedTexts) -> EncoderOutput:
-        words, mask = self._embed(batch)
-        x = words + sinusoids(words.shape[1], self.config.d_model, words.device)
-        layers = [words]  # the input layer is pooled without positions: a bag of refined words
-        for layer in self.layers:
-            x = layer(x, src_key_padding_mask=~mask)
-            layers.append(x)
-        x = layers[-1] = self.norm(x)
-        pooled = [pool(h, mask, self.config.pooling) for h in (layers if self.config.concat_layers else [x])]
-        return EncoderOutput(self.head(torch.cat(pooled, dim=1)), x, mask)
-
-    def _embed(self, batch: ProjectedTexts) -> tuple[torch.Tensor, torch.Tensor]:
-        """Word vectors laid out [batch, length, d_model], and the real-word mask."""
         lengths = batch.lengths.clamp(min=1)  # an empty text reads as one padding word
         length = int(lengths.max()) if len(lengths) else 0
-        mask = torch.arange(length, device=lengths.device)[None, :] < lengths[:, None]
+        mask = torch.arange(length, device=lengths.device)[None, :] < batch.lengths[:, None]
         # Each token's projection is gathered before the Linear, so the backward pass never
         # sums gradients into shared rows (an index-accumulate that is not deterministic on CPU).
-        tokens = self.embed(batch.vectors[batch.ids].to(self.embed.weight.dtype))
-        real = torch.arange(length, device=mask.device)[None, :] < batch.lengths[:, None]
-        words = tokens.new_zeros(*mask.shape, tokens.shape[1])
-        words[real] = tokens
-        return words, mask
+        words = self.embed(batch.vectors[batch.ids].to(self.embed.weight.dtype))
+        positions = sinusoids(length, self.config.d_model, words.device)
+        x = words + positions.expand(len(mask), -1, -1)[mask]
+        layers = [words]  # the input layer is pooled without positions: a bag of refined words
+        for layer in self.layers:
+            x = layer(x, mask)
+            layers.append(x)
+        x = layers[-1] = self.norm(x)
+        padded = pad(x, mask)
+        pooled = [pool(pad(h, mask) if h is not x else padded, mask, self.config.pooling)
+                  for h in (layers if self.config.concat_layers else [x])]
+        return EncoderOutput(self.head(torch.cat(pooled, dim=1)), padded, mask)
 
 
 class SentenceEncoder:
