@@ -18,3 +18,16 @@ def firth_home(tmp_path, monkeypatch) -> Path:
     home = tmp_path / "firth-home"
     monkeypatch.setenv("FIRTH_HOME", str(home))
     return home
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run `firth ARGV...` in-process: (exit code, stdout, stderr)."""
+    from firth.cli import main
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -10,12 +10,6 @@ import firth
 from firth.cli import main
 
 
-def run(capsys, *argv) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_version_and_help(capsys):
     with pytest.raises(SystemExit) as e:
         main(["--version"])
@@ -26,23 +20,23 @@ def test_version_and_help(capsys):
     assert "data" in out and "classify" in out
 
 
-def test_train_eval_predict(capsys, fixtures, tmp_path):
+def test_train_eval_predict(cli, fixtures, tmp_path):
     out_dir = tmp_path / "run"
-    code, out, err = run(capsys, "classify", "train", str(fixtures / "bbc"), "--features", "counts",
+    code, out, err = cli("classify", "train", str(fixtures / "bbc"), "--features", "counts",
                          "--epochs", "30", "--batch-size", "4", "--lr", "0.05", "--patience", "30",
                          "--test", str(fixtures / "bbc"), "--out", str(out_dir), "--quiet", "--device", "cpu")
     assert code == 0, err
     assert "test: accuracy" in out
     assert (out_dir / "model" / "config.json").exists() and (out_dir / "learning_curve.png").exists()
 
-    code, out, err = run(capsys, "classify", "eval", str(out_dir / "model"), str(fixtures / "bbc"))
+    code, out, err = cli("classify", "eval", str(out_dir / "model"), str(fixtures / "bbc"))
     assert code == 0, err
     assert "macro-F1" in out and "business" in out
     assert (out_dir / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
 
     texts = tmp_path / "texts.txt"
     texts.write_text("Shares in the company rose after profits jumped\nThe team won the match\n", encoding="utf-8")
-    code, out, err = run(capsys, "classify", "predict", str(out_dir / "model"), str(texts))
+    code, out, err = cli("classify", "predict", str(out_dir / "model"), str(texts))
     assert code == 0, err
     rows = [json.loads(line) for line in out.splitlines()]
     assert len(rows) == 2 and rows[0]["label"] in ("business", "sports", "tech")
@@ -91,11 +85,11 @@ def _write(path, data: bytes) -> str:
 
 
 @pytest.mark.parametrize("case", sorted(BAD_INPUTS))
-def test_bad_input_is_one_sentence_and_exit_1(case, capsys, tmp_path):
+def test_bad_input_is_one_sentence_and_exit_1(case, cli, capsys, tmp_path):
     make_argv, message = BAD_INPUTS[case]
     argv = make_argv(tmp_path)
     capsys.readouterr()  # drop what building a fixture model printed
-    code, out, err = run(capsys, *argv)
+    code, out, err = cli(*argv)
     assert code == 1
     assert message in err
     assert err.startswith("firth: error: ") and err.count("\n") == 1

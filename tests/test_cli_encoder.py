@@ -5,23 +5,16 @@ import json
 import numpy as np
 import pytest
 
-from firth.cli import main
 from firth.models.encoder import SentenceEncoder
 
 LINES = ["Shares in the bank rose after profits jumped.", "The striker scored twice in the final.",
          "Profits at the bank beat forecasts."]
 
 
-def run(capsys, *argv) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 @pytest.fixture
-def trained(capsys, fixtures, tmp_path):
+def trained(cli, fixtures, tmp_path):
     out = tmp_path / "run"
-    code, stdout, err = run(capsys, "encoder", "train", str(fixtures / "wiki_small.xml.bz2"),
+    code, stdout, err = cli("encoder", "train", str(fixtures / "wiki_small.xml.bz2"),
                             str(fixtures / "bbc_article.txt"), "--loss", "infonce", "--d-model", "16", "--heads", "2",
                             "--d-ff", "32", "--layers", "1", "--batch-size", "8", "--max-per-paragraph", "4",
                             "--epochs", "2", "--val-paragraphs", "2", "--workers", "0", "--out", str(out), "--quiet")
@@ -39,24 +32,24 @@ def test_train_writes_model_metrics_plot_and_checkpoint(trained):
     assert (trained / "checkpoint").is_dir()
 
 
-def test_embed_writes_npy_and_json_lines(capsys, trained, tmp_path):
+def test_embed_writes_npy_and_json_lines(cli, trained, tmp_path):
     lines = tmp_path / "lines.txt"
     lines.write_text("\n".join(LINES) + "\n")
-    code, out, _ = run(capsys, "encoder", "embed", str(trained / "model"), str(lines), "--output",
+    code, out, _ = cli("encoder", "embed", str(trained / "model"), str(lines), "--output",
                        str(tmp_path / "v.npy"), "--normalize")
     vectors = np.load(tmp_path / "v.npy")
     assert code == 0 and "3 vectors of dim 16" in out
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
-    code, _, _ = run(capsys, "encoder", "embed", str(trained / "model"), str(lines), "--output",
+    code, _, _ = cli("encoder", "embed", str(trained / "model"), str(lines), "--output",
                      str(tmp_path / "v.jsonl"), "--normalize")
     rows = [json.loads(line) for line in (tmp_path / "v.jsonl").read_text().splitlines()]
     assert code == 0 and np.allclose(rows, vectors, atol=1e-5)
 
 
-def test_similar_ranks_the_corpus_lines(capsys, trained, tmp_path):
+def test_similar_ranks_the_corpus_lines(cli, trained, tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n".join(LINES) + "\n")
-    code, out, _ = run(capsys, "encoder", "similar", str(trained / "model"), "--query", LINES[0],
+    code, out, _ = cli("encoder", "similar", str(trained / "model"), "--query", LINES[0],
                        "--corpus", str(corpus), "-k", "2")
     hits = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and len(hits) == 2
@@ -64,10 +57,10 @@ def test_similar_ranks_the_corpus_lines(capsys, trained, tmp_path):
     assert hits[0]["score"] >= hits[1]["score"]
 
 
-def test_heatmap_prints_the_block_overlap(capsys, trained, tmp_path):
+def test_heatmap_prints_the_block_overlap(cli, trained, tmp_path):
     groups = tmp_path / "groups.txt"
     groups.write_text(f"{LINES[0]}\n{LINES[2]}\n\n{LINES[1]}\nThe team won the cup.\n")
-    code, out, _ = run(capsys, "encoder", "heatmap", str(trained / "model"), str(groups))
+    code, out, _ = cli("encoder", "heatmap", str(trained / "model"), str(groups))
     assert code == 0 and "jaccard" in out.lower() and "f1" in out.lower()
     assert (tmp_path / "groups.png").stat().st_size > 0
 
@@ -78,12 +71,12 @@ def test_heatmap_prints_the_block_overlap(capsys, trained, tmp_path):
     (["encoder", "heatmap", "{model}", "{lines}"], "at least two groups"),
     (["encoder", "similar", "{tmp}/missing", "--query", "x", "--corpus", "{lines}"], "no such model directory"),
 ])
-def test_bad_input_is_one_clear_line(capsys, trained, tmp_path, argv, message):
+def test_bad_input_is_one_clear_line(cli, trained, tmp_path, argv, message):
     (tmp_path / "empty.txt").write_text("one line\n\nthird line\n")
     (tmp_path / "lines.txt").write_text("\n".join(LINES) + "\n")
     paths = {"model": trained / "model", "empty": tmp_path / "empty.txt", "lines": tmp_path / "lines.txt",
              "tmp": tmp_path}
-    code, out, err = run(capsys, *[a.format(**paths) for a in argv])
+    code, out, err = cli(*[a.format(**paths) for a in argv])
     assert code == 1 and message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "v.npy").exists()  # nothing half-written
