@@ -167,11 +167,10 @@ class SentenceEncoderNet(nn.Module):
         for layer in self.layers:
             x = layer(x, mask)
             layers.append(x)
-        x = layers[-1] = self.norm(x)
-        padded = pad(x, mask)
-        pooled = [pool(pad(h, mask) if h is not x else padded, mask, self.config.pooling)
-                  for h in (layers if self.config.concat_layers else [x])]
-        return EncoderOutput(self.head(torch.cat(pooled, dim=1)), padded, mask)
+        layers[-1] = self.norm(x)
+        padded = [pad(h, mask) for h in (layers if self.config.concat_layers else layers[-1:])]
+        pooled = [pool(h, mask, self.config.pooling) for h in padded]
+        return EncoderOutput(self.head(torch.cat(pooled, dim=1)), padded[-1], mask)
 
 
 class SentenceEncoder:

@@ -79,7 +79,7 @@ def train_encoder(sources: Sequence[str], config: EncoderConfig, train: TrainCon
                   val_paragraphs: int = 200, exclude: frozenset[tuple[str, int]] = frozenset(),
                   out_dir: str | Path | None = None, resume: bool = False) -> tuple[SentenceEncoder, list[dict]]:
     """Train a sentence encoder on the paragraphs of `sources` (registry corpora or files)."""
-    ProjectionConfig(**config.projection)  # a bad projection setting fails before the corpus is read
+    projection = ProjectionConfig(**config.projection)  # a bad setting fails before the corpus is read
     objective = EncoderObjective(make_loss(loss, **(loss_options or {})), word_weight)
     corpus = read_paragraph_sentences(sources, exclude=exclude)
     if len(corpus) < val_paragraphs + 2:
@@ -87,8 +87,8 @@ def train_encoder(sources: Sequence[str], config: EncoderConfig, train: TrainCon
                          f"training needs more than {val_paragraphs + 1} (validation takes {val_paragraphs}).")
     order = np.random.default_rng(train.seed).permutation(len(corpus))
     held = set(order[:val_paragraphs].tolist())
-    data = ParagraphBatches([p for i, p in enumerate(corpus) if i not in held], ProjectionConfig(**config.projection),
-                            train.batch_size, max_per_paragraph, config.max_words)
+    data = ParagraphBatches([p for i, p in enumerate(corpus) if i not in held], projection, train.batch_size,
+                            max_per_paragraph, config.max_words)
     validation = RetrievalValidation([corpus[i] for i in sorted(held)]) if val_paragraphs else None
     torch.manual_seed(train.seed)
     encoder = SentenceEncoder(config)
