@@ -165,3 +165,16 @@ def test_sgnn_pooling_matches_a_per_text_loop(pooling, hidden):
 def test_sgnn_needs_the_projection():
     with pytest.raises(FirthError, match="the sgnn model reads words through the projection"):
         TextClassifier(model="sgnn", features="tfidf").fit(["a b", "c d"], ["x", "y"])
+
+
+def test_C_is_logistic_regressions(bbc):
+    # the same penalized objective (bias unpenalized) has the same optimum as scikit-learn's
+    from sklearn.linear_model import LogisticRegression
+
+    clf = small_classifier(features="tfidf", C=2.0, epochs=150, batch_size=9, lr=0.05, schedule="cosine",
+                           val_fraction=0.0).fit(bbc.texts, bbc.labels)
+    x = clf.features_.transform(bbc.texts)
+    reference = LogisticRegression(C=2.0, tol=1e-10, max_iter=10_000).fit(x, bbc.labels)
+    assert np.abs(clf.predict_proba(bbc.texts) - reference.predict_proba(x)).max() < 1e-3
+    with pytest.raises(FirthError, match="C must be positive"):
+        small_classifier(C=0.0).fit(bbc.texts, bbc.labels)

@@ -123,6 +123,8 @@ def _add_classify(families) -> None:
     train.add_argument("--lr", type=float, default=1e-2)
     train.add_argument("--optimizer", default="adam", choices=["sgd", "adam", "adamw"])
     train.add_argument("--weight-decay", type=float, default=0.0)
+    train.add_argument("--C", type=float, help="inverse L2 strength as in LogisticRegression "
+                       "(weight decay 1/(C x training texts)); overrides --weight-decay")
     train.add_argument("--schedule", default="constant", choices=["constant", "linear", "cosine", "noam"])
     train.add_argument("--warmup", type=int, default=0, help="warm-up steps")
     train.add_argument("--clip-grad", type=float, help="clip the gradient norm to this")
@@ -192,7 +194,7 @@ def _classify_train(args) -> None:
                          feature_params=_key_values(args.feature_param), hidden=tuple(args.hidden),
                          dropout=args.dropout, pooling=args.pooling, epochs=args.epochs,
                          batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
-                         weight_decay=args.weight_decay, schedule=args.schedule, warmup=args.warmup,
+                         weight_decay=args.weight_decay, C=args.C, schedule=args.schedule, warmup=args.warmup,
                          clip_grad=args.clip_grad, patience=args.patience, monitor=args.monitor,
                          val_fraction=args.val_fraction, seed=args.seed, device=args.device, progress=not args.quiet, out_dir=str(out))
     clf.fit(train.texts, train.labels, resume=args.resume)

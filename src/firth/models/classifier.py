@@ -6,7 +6,9 @@
 Models: "softmax" (softmax regression) and "mlp" read the feature vectors of a
 featurizer ("tfidf", "counts", "ppmi", "glove", "projection"); "sgnn" (the SGNN
 classifier) reads the words themselves through its projection. `fit` holds
-out a stratified `val_fraction` of the training data for early stopping. The
+out a stratified `val_fraction` of the training data for early stopping.
+Regularization is `weight_decay` on the weight matrices, or `C` as in
+LogisticRegression (the decay 1/(C n_train)). The
 saved model directory holds `config.json`, `labels.json`, the featurizer's
 `features.json` + `features.safetensors` (feature models) and `model.safetensors`.
 """
@@ -45,7 +47,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, features: str | None = None, model: str = "softmax",
                  feature_params: dict | None = None, hidden: tuple[int, ...] = (256,),
                  dropout: float = 0.2, pooling: str = "mean", epochs: int = 30, batch_size: int = 64,
-                 lr: float = 1e-2, optimizer: str = "adam", weight_decay: float = 0.0,
+                 lr: float = 1e-2, optimizer: str = "adam", weight_decay: float = 0.0, C: float | None = None,
                  schedule: str = "constant", warmup: int = 0, clip_grad: float | None = None,
                  patience: int | None = 3, monitor: str = "val_loss", val_fraction: float = 0.1,
                  seed: int = 0, device: str = "auto", progress: bool = False, out_dir: str | None = None):
@@ -60,6 +62,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         self.lr = lr
         self.optimizer = optimizer
         self.weight_decay = weight_decay
+        self.C = C
         self.schedule = schedule
         self.warmup = warmup
         self.clip_grad = clip_grad
@@ -96,7 +99,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         torch.manual_seed(self.seed)
         self.model_ = self._build_net()
         config = TrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
-                             optimizer=self.optimizer, weight_decay=self.weight_decay,
+                             optimizer=self.optimizer, weight_decay=self._weight_decay(len(train_idx)),
                              schedule=self.schedule, warmup=self.warmup, clip_grad=self.clip_grad,
                              patience=self.patience, monitor=self.monitor, seed=self.seed,
                              device=self.device, progress=self.progress)
@@ -113,6 +116,20 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         if self.val_fraction == 0:
             return list(range(len(labels))), []
         return stratified_split(labels, self.val_fraction, self.seed)
+
+    def _weight_decay(self, n_train: int) -> float:
+        """`weight_decay`, or LogisticRegression's C as one: its penalty |w|^2 / 2C on the summed loss.
+
+        On the mean loss that firth trains on, the penalty is |w|^2 / (2 C n),
+        whose gradient is w / (C n): the weight decay. So one C suits every
+        training-set size, as in scikit-learn, where a fixed decay does not
+        (exactly so with sgd and adam; adamw's decoupled decay is no L2 penalty).
+        """
+        if self.C is None:
+            return self.weight_decay
+        if not self.C > 0:
+            raise FirthError(f"C must be positive, got {self.C}.")
+        return 1.0 / (self.C * n_train)
 
     def _features_name(self) -> str:
         return self.features or ("projection" if self.model in WORD_MODELS else "tfidf")

@@ -50,7 +50,7 @@ class TrainConfig:
     batch_size: int = 64
     lr: float = 1e-2
     optimizer: str = "adam"  # sgd | adam | adamw
-    weight_decay: float = 0.0  # L2 (sgd, adam) or decoupled weight decay (adamw)
+    weight_decay: float = 0.0  # L2 (sgd, adam) or decoupled weight decay (adamw), on weight matrices only
     betas: tuple[float, float] = (0.9, 0.999)  # Adam's moment decays (the Transformer paper: 0.9, 0.98)
     eps: float = 1e-8  # Adam's epsilon (the Transformer paper: 1e-9)
     schedule: str = "constant"  # constant | linear | cosine | noam (see schedules.py)
@@ -76,6 +76,18 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def decay_groups(model: nn.Module, weight_decay: float) -> list[dict]:
+    """Optimizer groups that decay weight matrices and embeddings but not biases or norm scales.
+
+    As nanoGPT and BERT do: shrinking a bias or a scale towards 0 is no
+    regularization of the function, only a shift of it.
+    """
+    params = list(model.parameters())
+    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
+              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    return [group for group in groups if group["params"]]
+
+
 Validation = Dataset | Callable[[nn.Module], dict]
 
 
@@ -97,7 +109,7 @@ class Trainer:
         self.out_dir = Path(out_dir) if out_dir else None
         moments = {} if config.optimizer == "sgd" else {"betas": tuple(config.betas), "eps": config.eps}
         self.optimizer = OPTIMIZERS[config.optimizer](  # fused: one pass over the parameters per step
-            self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=True, **moments)
+            decay_groups(self.model, config.weight_decay), lr=config.lr, fused=True, **moments)
         self.history: list[dict] = []
         self.step = 0
         self.best_state: dict[str, torch.Tensor] | None = None
