@@ -1,6 +1,6 @@
 """word2vec skip-gram: gensim vs firth's fast model, side by side on the same tokens.
 
-    python benchmarks/word2vec.py [--quick] [--threads 2] [--epochs 5] [--seed 1]
+    python benchmarks/word2vec.py [--quick] [--threads 2] [--epochs 5] [--seed 1] [--seeds 1]
 
 The corpus is the registry's wiki-sample + bbc-paragraphs + python-docs, one
 token list per paragraph (`firth.text.segment.words`, lowercased), tokenized
@@ -14,6 +14,9 @@ Quality: analogy accuracy on the Google questions (restrict_vocab 30,000) and
 Spearman on WordSim-353 and SimLex-999, each with its out-of-vocabulary rate,
 all computed by firth's evaluator. As a check of that evaluator, gensim's
 vectors are also scored by gensim's own evaluator and both are printed.
+With `--seeds N` each library trains N times (seeds seed..seed+N-1, the
+two libraries alternating) and every figure is the mean over the runs, its standard deviation
+beside it (`*_sd`): the quality figures move by about 0.01 from seed to seed.
 The last line is one JSON object with the figures.
 """
 
@@ -95,6 +98,25 @@ def gensim_quality(vectors: KeyedVectors) -> dict:
     return {"analogy": round(100 * score, 2), "ws353": round(float(ws353[0]), 4), "simlex": round(float(simlex[0]), 4)}
 
 
+def run(name: str, train, sentences, epochs: int, threads: int, seed: int) -> dict:
+    """Train one library once and score its vectors; prints one line (and gensim's self-check)."""
+    vectors, fit_s, train_s = train(sentences, epochs, threads, seed)
+    n_words = sum(map(len, sentences))
+    speed, train_speed = n_words * epochs / fit_s, n_words * epochs / train_s
+    scores = quality(vectors)
+    print(f"{name:>6} (seed {seed}): {speed:,.0f} words/s ({fit_s:.1f}s fit, {train_speed:,.0f} words/s "
+          f"training only), {len(vectors):,} words; analogy {scores['analogy']:.2f}% "
+          f"({scores['analogy_oov']:.1f}% OOV), WS353 {scores['ws353']:.4f} ({scores['ws353_oov']:.1f}% OOV), "
+          f"SimLex {scores['simlex']:.4f} ({scores['simlex_oov']:.1f}% OOV)", flush=True)
+    row = {"words_per_s": speed, "train_words_per_s": train_speed, "fit_s": fit_s, "vocab": len(vectors), **scores}
+    if name == "gensim":
+        check = gensim_quality(vectors)
+        print(f"        gensim's vectors by gensim's evaluator: analogy {check['analogy']:.2f}%, "
+              f"WS353 {check['ws353']:.4f}, SimLex {check['simlex']:.4f} (firth's evaluator: above)", flush=True)
+        row.update({f"check_{key}": value for key, value in check.items()})
+    return row
+
+
 def timed(function):
     started = time.perf_counter()
     result = function()
@@ -106,7 +128,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1 epoch instead of 5")
     parser.add_argument("--epochs", type=int, help="epochs (default 5, or 1 with --quick)")
     parser.add_argument("--threads", type=int, default=2, help="worker threads for each library (default 2)")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1, help="the first seed")
+    parser.add_argument("--seeds", type=int, default=1, help="runs per library, averaged (default 1)")
     args = parser.parse_args()
     epochs = args.epochs or (1 if args.quick else 5)
     torch.set_num_threads(args.threads)
@@ -117,23 +140,17 @@ def main() -> None:
     n_words = sum(map(len, sentences))
     print(f"corpus: {n_words:,} words in {len(sentences):,} paragraphs (tokenized in {tokenize_s:.1f}s)", flush=True)
 
-    results: dict = {"epochs": epochs, "threads": args.threads, "corpus_words": n_words}
-    for name, train in (("gensim", train_gensim), ("firth", train_firth)):
-        vectors, fit_s, train_s = train(sentences, epochs, args.threads, args.seed)
-        speed, train_speed = n_words * epochs / fit_s, n_words * epochs / train_s
-        scores = quality(vectors)
-        print(f"{name:>6}: {speed:,.0f} words/s ({fit_s:.1f}s fit, {train_speed:,.0f} words/s "
-              f"training only), {len(vectors):,} words; analogy {scores['analogy']:.2f}% "
-              f"({scores['analogy_oov']:.1f}% OOV), WS353 {scores['ws353']:.4f} ({scores['ws353_oov']:.1f}% OOV), "
-              f"SimLex {scores['simlex']:.4f} ({scores['simlex_oov']:.1f}% OOV)", flush=True)
-        results.update({f"words_per_s_{name}": round(speed), f"train_words_per_s_{name}": round(train_speed),
-                        f"fit_s_{name}": round(fit_s, 2), f"vocab_{name}": len(vectors)})
-        results.update({f"{key}_{name}": value for key, value in scores.items()})
-        if name == "gensim":
-            check = gensim_quality(vectors)
-            print(f"        gensim's vectors by gensim's evaluator: analogy {check['analogy']:.2f}%, "
-                  f"WS353 {check['ws353']:.4f}, SimLex {check['simlex']:.4f} (firth's evaluator: above)", flush=True)
-            results.update({f"{key}_gensim_by_gensim": value for key, value in check.items()})
+    results: dict = {"epochs": epochs, "threads": args.threads, "corpus_words": n_words, "seeds": args.seeds}
+    runs: dict[str, list[dict]] = {"gensim": [], "firth": []}
+    for seed in range(args.seed, args.seed + args.seeds):  # alternating, so that machine drift hits both
+        for name, train in (("gensim", train_gensim), ("firth", train_firth)):
+            runs[name].append(run(name, train, sentences, epochs, args.threads, seed))
+    for name, rows in runs.items():
+        for key in rows[0]:
+            values = [row[key] for row in rows]
+            results[f"{key}_{name}"] = round(float(np.mean(values)), 4)
+            if args.seeds > 1:
+                results[f"{key}_{name}_sd"] = round(float(np.std(values, ddof=1)), 4)
     results["ratio"] = round(results["words_per_s_firth"] / results["words_per_s_gensim"], 3)
     print(f" ratio: firth/gensim words/s = {results['ratio']:.2f}; firth - gensim: "
           f"analogy {results['analogy_firth'] - results['analogy_gensim']:+.2f} points, "

@@ -23,11 +23,12 @@ def test_version_and_help(capsys):
 def test_train_eval_predict(cli, fixtures, tmp_path):
     out_dir = tmp_path / "run"
     code, out, err = cli("classify", "train", str(fixtures / "bbc"), "--features", "counts",
-                         "--epochs", "30", "--batch-size", "4", "--lr", "0.05", "--patience", "30",
+                         "--epochs", "30", "--batch-size", "4", "--lr", "0.05", "--patience", "30", "--C", "50",
                          "--test", str(fixtures / "bbc"), "--out", str(out_dir), "--quiet", "--device", "cpu")
     assert code == 0, err
     assert "test: accuracy" in out
-    assert (out_dir / "model" / "config.json").exists() and (out_dir / "learning_curve.png").exists()
+    assert json.loads((out_dir / "model" / "config.json").read_text())["params"]["C"] == 50
+    assert (out_dir / "learning_curve.png").exists()
 
     code, out, err = cli("classify", "eval", str(out_dir / "model"), str(fixtures / "bbc"))
     assert code == 0, err

@@ -27,9 +27,9 @@ three batched matrix products, two row gathers and two `index_add_` scatters,
 and no autograd. Two things differ from gensim's one-pair-at-a-time SGD: a
 centre's noise words are shared by its contexts (gensim draws them per pair),
 and a batch's steps are computed from the same weights and summed. On the
-benchmark corpus (benchmarks/word2vec.py, 5 seeds against gensim's 4) the
-analogy accuracy matches gensim's, WordSim-353 comes out higher (+0.04) and
-SimLex-999 a little lower (-0.01); per-pair noise draws give the same, and
+benchmark corpus (benchmarks/word2vec.py --seeds 3, 2 threads each) the
+analogy accuracy matches gensim's (+0.2 points), WordSim-353 comes out higher
+(+0.03) and SimLex-999 a little lower (-0.016); per-pair noise draws give the same, and
 so does any batch size from 32 to 4096 centres.
 With `workers` > 1, chunks are trained by that many threads at once on
 shared weights (Hogwild, as word2vec.c and gensim do); torch releases the
