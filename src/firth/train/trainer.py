@@ -79,8 +79,9 @@ def resolve_device(name: str) -> torch.device:
 def decay_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     """Optimizer groups that decay weight matrices and embeddings but not biases or norm scales.
 
-    As nanoGPT and BERT do: shrinking a bias or a scale towards 0 is no
-    regularization of the function, only a shift of it.
+    As nanoGPT and BERT do, and as LogisticRegression leaves its intercept
+    unpenalized: L2 is meant to keep the weights small, not to pull each
+    output's offset or each layer's scale towards 0.
     """
     params = list(model.parameters())
     groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
