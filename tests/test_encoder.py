@@ -20,9 +20,10 @@ def tiny(**kw) -> SentenceEncoder:
     return SentenceEncoder(EncoderConfig(d_model=32, n_layers=2, n_heads=2, d_ff=64, **kw))
 
 
-@pytest.mark.parametrize("pooling, concat", [("max", False), ("mean", False), ("meanmax", True)])
-def test_padding_never_changes_a_sentence_vector(pooling, concat):
-    encoder = tiny(pooling=pooling, concat_layers=concat)
+@pytest.mark.parametrize("pooling, concat, lexical", [("max", False, False), ("mean", False, True),
+                                                      ("meanmax", True, False)])
+def test_padding_never_changes_a_sentence_vector(pooling, concat, lexical):
+    encoder = tiny(pooling=pooling, concat_layers=concat, lexical=lexical)
     alone = encoder.encode(SENTENCES[:1])
     with_longer = encoder.encode([SENTENCES[0], SENTENCES[3]], batch_size=2)
     assert np.allclose(alone[0], with_longer[0], atol=1e-5)
@@ -42,7 +43,7 @@ def test_encode_is_deterministic_and_batch_size_independent():
 
 
 def test_save_load_round_trip(tmp_path):
-    encoder = tiny(pooling="meanmax")
+    encoder = tiny(pooling="meanmax", lexical=True)
     encoder.save(tmp_path / "enc")
     loaded = SentenceEncoder.load(tmp_path / "enc")
     assert loaded.config == encoder.config
@@ -123,3 +124,14 @@ def test_too_small_a_corpus_is_a_clear_error(tmp_path):
     with pytest.raises(FirthError, match="1 paragraphs of two or more sentences"):
         train_encoder([str(path)], EncoderConfig(d_model=16, n_heads=2), TrainConfig(progress=False),
                       val_paragraphs=0)
+
+
+def test_the_lexical_bag_is_the_weighted_sum_of_unit_projections():
+    encoder = tiny(pooling="mean", lexical=True, projection={"mode": "float", "ngram_range": (3, 5)})
+    assert encoder.dim == 32 + 1120
+    words = ["Dogs", "bark", "at", "night"]
+    vector = encoder.encode(["Dogs bark at night."])[0]
+    with torch.no_grad():
+        unit = torch.nn.functional.normalize(encoder.net.projection.project_words(words).float(), dim=1)
+        expected = (unit * torch.nn.functional.softplus(encoder.net.word_weight(unit))).sum(0)
+    assert np.allclose(vector[32:], expected.numpy(), atol=1e-5)

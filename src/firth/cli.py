@@ -441,6 +441,8 @@ def _add_encoder(families) -> None:
     train.add_argument("--post-ln", action="store_true", help="LayerNorm after each block, as in the 2017 paper")
     train.add_argument("--pooling", default="max", choices=POOLINGS)
     train.add_argument("--concat-layers", action="store_true", help="pool the input and every layer, concatenated")
+    train.add_argument("--lexical", action="store_true",
+                       help="add a learned-weight bag of the words' projections to the sentence vector")
     train.add_argument("--head-dim", type=int, help="a Linear head on the pooled vector")
     train.add_argument("--feature-param", action="append", default=[], metavar="KEY=VALUE",
                        help="a projection parameter, e.g. mode=float (repeatable)")
@@ -499,7 +501,7 @@ def _encoder_train(args) -> None:
     config = EncoderConfig(projection={"mode": "float", **(_key_values(args.feature_param) or {})},
                            d_model=args.d_model, n_layers=args.layers, n_heads=args.heads, d_ff=args.d_ff,
                            dropout=args.dropout, pre_ln=not args.post_ln, pooling=args.pooling,
-                           concat_layers=args.concat_layers, head_dim=args.head_dim, max_words=args.max_words)
+                           concat_layers=args.concat_layers, lexical=args.lexical, head_dim=args.head_dim, max_words=args.max_words)
     train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, betas=(0.9, 0.98), eps=1e-9,
                         schedule=args.schedule, warmup=args.warmup, clip_grad=args.clip_grad,
                         patience=args.patience, monitor="val_MRR", eval_every=args.eval_every, seed=args.seed,
