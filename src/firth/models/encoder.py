@@ -179,12 +179,12 @@ class SentenceEncoderNet(nn.Module):
         padded = [pad(h, mask) for h in (layers if self.config.concat_layers else layers[-1:])]
         pooled = [pool(h, mask, self.config.pooling) for h in padded]
         if self.word_weight is not None:
-            pooled.append(self.lexical_bag(batch, lengths.shape[0]))
+            pooled.append(self.lexical_bag(batch))
         return EncoderOutput(self.head(torch.cat(pooled, dim=1)), padded[-1], mask)
 
-
-    def lexical_bag(self, batch: ProjectedTexts, n_texts: int) -> torch.Tensor:
+    def lexical_bag(self, batch: ProjectedTexts) -> torch.Tensor:
         """Sum over each text's words of the unit projection times softplus(Linear(unit projection))."""
+        n_texts = len(batch.lengths)
         unit = F.normalize(batch.vectors.float(), dim=1)[batch.ids]  # per token: no shared-row backward
         weighted = unit * F.softplus(self.word_weight(unit))
         text = torch.repeat_interleave(torch.arange(n_texts, device=unit.device), batch.lengths)
