@@ -16,10 +16,10 @@ from firth.evaluate.retrieval import (
     heldout_split,
     probe_accuracy,
     retrieval_scores,
-    usable_sentences,
 )
 from firth.text.corpus import Paragraph
 from firth.text.readers import LabelledTexts
+from firth.text.segment import usable_sentences
 
 # --- retrieval_scores ---------------------------------------------------------
 

@@ -28,7 +28,7 @@ from sklearn.preprocessing import StandardScaler, normalize
 from firth.data import load, paragraphs
 from firth.data.splits import _rank, stratified_split
 from firth.errors import FirthError
-from firth.text.segment import split_sentences, words
+from firth.text.segment import usable_sentences
 
 Embed = Callable[[list[str]], np.ndarray | sp.spmatrix]
 CORPORA = ("wiki-sample", "python-docs", "bbc-paragraphs")
@@ -64,11 +64,6 @@ class HeldOutSplit:
     @property
     def targets(self) -> list[str]:
         return [item.target for item in self.items]
-
-
-def usable_sentences(text: str, min_words: int = 3) -> list[str]:
-    """The sentences of a paragraph with at least `min_words` words (the units encoders train on)."""
-    return [s for s in split_sentences(text) if len(words(s)) >= min_words]
 
 
 def heldout_split(corpora: Sequence[str] = CORPORA, n: int = 1000, seed: int = 0,

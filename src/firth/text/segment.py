@@ -216,3 +216,8 @@ def words(text: str, lowercase: bool = True) -> list[str]:
         for token in tokenize(text, lowercase=lowercase)
         if token.isalnum() or any(char.isalnum() for char in token)  # the first test is the fast path
     ]
+
+
+def usable_sentences(text: str, min_words: int = 3) -> list[str]:
+    """The sentences of a paragraph with at least `min_words` words (the units sentence encoders learn from)."""
+    return [s for s in split_sentences(text) if len(words(s)) >= min_words]

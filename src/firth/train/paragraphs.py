@@ -20,8 +20,7 @@ from torch.utils.data import Dataset
 from firth.data import paragraphs
 from firth.errors import FirthError
 from firth.features.projection import Projection, ProjectionConfig, ProjectedTexts, project_texts
-from firth.evaluate.retrieval import usable_sentences
-from firth.text.segment import words
+from firth.text.segment import usable_sentences, words
 
 
 def read_paragraph_sentences(sources: Iterable[str], min_words: int = 3,
