@@ -138,10 +138,13 @@ def test_glove_features_with_a_local_vectors_file(bbc, tmp_path):
 
 @pytest.mark.parametrize("pooling", ["max", "attention"])
 def test_sgnn_per_word_pooling(bbc, pooling):
-    clf = small_classifier(model="sgnn", pooling=pooling, hidden=(16, 8), epochs=60, lr=0.01,
-                           val_fraction=0.1, dropout=0.0)
-    clf.fit(bbc.texts, bbc.labels)
+    def fitted() -> TextClassifier:
+        return small_classifier(model="sgnn", pooling=pooling, hidden=(16, 8), epochs=60, lr=0.01,
+                                val_fraction=0.1, dropout=0.0).fit(bbc.texts, bbc.labels)
+
+    clf = fitted()
     assert clf.score(bbc.texts, bbc.labels) == 1.0
+    assert np.array_equal(fitted().predict_proba(bbc.texts), clf.predict_proba(bbc.texts))  # deterministic
 
 
 @pytest.mark.parametrize("pooling,hidden", [("mean", (8,)), ("max", (8, 4)), ("meanmax", (8, 4))])

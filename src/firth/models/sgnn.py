@@ -53,9 +53,9 @@ class SGNNClassifierNet(nn.Module):
             mean = F.embedding_bag(flat, projected, offsets, mode="mean")
             has_words = (lengths > 0)[:, None]  # a text with no words pools to zeros, bias included
             return self.head(self.word_layers(mean) * has_words)
+        if self.pooling == "attention":  # per token, so no backward sums into shared word rows (nondeterministic)
+            return self.head(self._attend(self.word_layers(projected[flat]), lengths))
         refined = self.word_layers(projected)
-        if self.pooling == "attention":
-            return self.head(self._attend(refined, flat, lengths))
         # pooling over each text's bag of word rows: no padding is ever materialized
         mean = F.embedding_bag(flat, refined, offsets, mode="mean")
         if self.pooling == "mean":
@@ -63,13 +63,15 @@ class SGNNClassifierNet(nn.Module):
         peak = F.embedding_bag(flat, refined, offsets, mode="max")  # empty bags give zeros
         return self.head(torch.cat([mean, peak], dim=1) if self.pooling == "meanmax" else peak)
 
-    def _attend(self, refined: torch.Tensor, flat: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Attention pooling with a learned query over each text's words (zeros for no words)."""
+    def _attend(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Attention pooling with a learned query over each text's word vectors (zeros for no words).
+
+        `tokens` holds every text's word vectors, one text after another.
+        """
         width = int(lengths.max()) if len(lengths) else 0
-        mask = torch.arange(width, device=flat.device)[None, :] < lengths[:, None]
-        index = torch.full(mask.shape, len(refined), dtype=torch.long, device=flat.device)
-        index[mask] = flat
-        vectors = torch.cat([refined, refined.new_zeros(1, refined.shape[1])])[index]  # padding row last
+        mask = torch.arange(width, device=tokens.device)[None, :] < lengths[:, None]
+        vectors = tokens.new_zeros(*mask.shape, tokens.shape[1])
+        vectors[mask] = tokens
         scores = self.attention(vectors).masked_fill(~mask[:, :, None], -torch.inf)
         weights = torch.softmax(scores, dim=1).nan_to_num(0.0)
         return (weights * vectors).sum(1)
