@@ -16,8 +16,10 @@ SENTENCES = ["The cat sat on the mat.", "Dogs bark at night.", "",
 
 
 def tiny(**kw) -> SentenceEncoder:
+    """A small encoder: one pooled layer and no lexical channel unless `kw` asks for them."""
     torch.manual_seed(0)
-    return SentenceEncoder(EncoderConfig(d_model=32, n_layers=2, n_heads=2, d_ff=64, **kw))
+    return SentenceEncoder(EncoderConfig(**{"d_model": 32, "n_layers": 2, "n_heads": 2, "d_ff": 64,
+                                            "concat_layers": False, "lexical": False, **kw}))
 
 
 @pytest.mark.parametrize("pooling, concat, lexical", [("max", False, False), ("mean", False, True),
@@ -135,3 +137,4 @@ def test_the_lexical_bag_is_the_weighted_sum_of_unit_projections():
         unit = torch.nn.functional.normalize(encoder.net.projection.project_words(words).float(), dim=1)
         expected = (unit * torch.nn.functional.softplus(encoder.net.word_weight(unit))).sum(0)
     assert np.allclose(vector[32:], expected.numpy(), atol=1e-5)
+

@@ -419,7 +419,7 @@ def _word2vec_export(args) -> None:
 
 def _add_encoder(families) -> None:
     from firth.losses import LOSSES
-    from firth.models.encoder import POOLINGS
+    from firth.models.encoder import POOLINGS, EncoderConfig
 
     verbs = _family(families, "encoder", "Sentence encoders learned from paragraphs: train, embed, search, inspect.")
     train = verbs.add_parser(
@@ -428,31 +428,34 @@ def _add_encoder(families) -> None:
                     "files: plain text with blank lines between paragraphs, JSON lines, MediaWiki XML). "
                     "The benchmark's held-out paragraphs of the registry corpora are left out.")
     train.add_argument("corpus", nargs="+", metavar="CORPUS")
-    train.add_argument("--loss", default="bxent", choices=sorted(LOSSES))
+    model = EncoderConfig()  # the defaults: the configuration benchmarks/encoder.py measures
+    train.add_argument("--loss", default="infonce", choices=sorted(LOSSES))
     train.add_argument("--temperature", type=float, help="infonce and supcon temperature")
     train.add_argument("--exclude-diagonal", action="store_true", help="bxent: leave out each sentence with itself")
     train.add_argument("--pos-weight", type=float, help="bxent: weight of the same-paragraph pairs")
     train.add_argument("--word-weight", type=float, default=0.0, help="weight of the word-level BXENT head (0: none)")
-    train.add_argument("--d-model", type=int, default=256)
-    train.add_argument("--layers", type=int, default=2)
-    train.add_argument("--heads", type=int, default=4)
-    train.add_argument("--d-ff", type=int, default=1024)
-    train.add_argument("--dropout", type=float, default=0.0)
+    train.add_argument("--d-model", type=int, default=model.d_model)
+    train.add_argument("--layers", type=int, default=model.n_layers)
+    train.add_argument("--heads", type=int, default=model.n_heads)
+    train.add_argument("--d-ff", type=int, default=model.d_ff)
+    train.add_argument("--dropout", type=float, default=model.dropout)
     train.add_argument("--post-ln", action="store_true", help="LayerNorm after each block, as in the 2017 paper")
-    train.add_argument("--pooling", default="max", choices=POOLINGS)
-    train.add_argument("--concat-layers", action="store_true", help="pool the input and every layer, concatenated")
-    train.add_argument("--lexical", action="store_true",
+    train.add_argument("--pooling", default=model.pooling, choices=POOLINGS)
+    train.add_argument("--concat-layers", action=argparse.BooleanOptionalAction, default=model.concat_layers,
+                       help="pool the input and every layer, concatenated")
+    train.add_argument("--lexical", action=argparse.BooleanOptionalAction, default=model.lexical,
                        help="add a learned-weight bag of the words' projections to the sentence vector")
     train.add_argument("--head-dim", type=int, help="a Linear head on the pooled vector")
     train.add_argument("--feature-param", action="append", default=[], metavar="KEY=VALUE",
-                       help="a projection parameter, e.g. mode=float (repeatable)")
-    train.add_argument("--max-words", type=int, default=64, help="words of a training sentence kept")
+                       help=f"a projection parameter beside {model.projection}, e.g. ngram_range=[1,3] "
+                            f"(repeatable)")
+    train.add_argument("--max-words", type=int, default=model.max_words, help="words of a training sentence kept")
     train.add_argument("--batch-size", type=int, default=128, help="sentences per batch")
-    train.add_argument("--max-per-paragraph", type=int, default=8, help="sentences of one paragraph in a batch")
+    train.add_argument("--max-per-paragraph", type=int, default=2, help="sentences of one paragraph in a batch")
     train.add_argument("--epochs", type=int, default=3)
-    train.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
+    train.add_argument("--lr", type=float, default=3e-3, help="peak learning rate")
     train.add_argument("--schedule", default="noam", choices=["constant", "linear", "cosine", "noam"])
-    train.add_argument("--warmup", type=int, default=400, help="warm-up steps")
+    train.add_argument("--warmup", type=int, default=200, help="warm-up steps")
     train.add_argument("--clip-grad", type=float, default=1.0)
     train.add_argument("--eval-every", type=int, default=500, help="validate by retrieval every N steps")
     train.add_argument("--val-paragraphs", type=int, default=200)
@@ -498,10 +501,11 @@ def _encoder_train(args) -> None:
 
     for source in args.corpus:
         paragraphs(source)  # every corpus is checked before anything is read
-    config = EncoderConfig(projection={"mode": "float", **(_key_values(args.feature_param) or {})},
+    config = EncoderConfig(projection={**EncoderConfig().projection, **(_key_values(args.feature_param) or {})},
                            d_model=args.d_model, n_layers=args.layers, n_heads=args.heads, d_ff=args.d_ff,
                            dropout=args.dropout, pre_ln=not args.post_ln, pooling=args.pooling,
-                           concat_layers=args.concat_layers, lexical=args.lexical, head_dim=args.head_dim, max_words=args.max_words)
+                           concat_layers=args.concat_layers, lexical=args.lexical, head_dim=args.head_dim,
+                           max_words=args.max_words)
     train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, betas=(0.9, 0.98), eps=1e-9,
                         schedule=args.schedule, warmup=args.warmup, clip_grad=args.clip_grad,
                         patience=args.patience, monitor="val_MRR", eval_every=args.eval_every, seed=args.seed,

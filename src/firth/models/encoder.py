@@ -47,16 +47,16 @@ CONFIG, WEIGHTS = "config.json", "model.safetensors"
 
 @dataclass
 class EncoderConfig:
-    projection: dict = field(default_factory=lambda: {"mode": "float"})  # ProjectionConfig fields
+    projection: dict = field(default_factory=lambda: {"mode": "float", "ngram_range": [3, 5]})  # ProjectionConfig
     d_model: int = 256
     n_layers: int = 2
     n_heads: int = 4
-    d_ff: int = 1024
+    d_ff: int = 512
     dropout: float = 0.0  # the 2018 model removed dropout to train faster
     pre_ln: bool = True  # LayerNorm before attention and feed-forward (trains without warm-up tricks)
-    pooling: str = "max"  # max | mean | meanmax
-    concat_layers: bool = False  # pool the input and every layer, concatenated
-    lexical: bool = False  # add the learned-weight bag of word projections to the sentence vector
+    pooling: str = "mean"  # max | mean | meanmax
+    concat_layers: bool = True  # pool the input and every layer, concatenated
+    lexical: bool = True  # add the learned-weight bag of word projections to the sentence vector
     head_dim: int | None = None  # a Linear head on the pooled vector
     max_words: int = 64  # words of a training sentence kept (encode() takes its own limit)
 

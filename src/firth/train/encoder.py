@@ -74,8 +74,8 @@ class RetrievalValidation:
                                 self.queries, self.targets)
 
 
-def train_encoder(sources: Sequence[str], config: EncoderConfig, train: TrainConfig, loss: str = "bxent",
-                  loss_options: dict | None = None, word_weight: float = 0.0, max_per_paragraph: int = 8,
+def train_encoder(sources: Sequence[str], config: EncoderConfig, train: TrainConfig, loss: str = "infonce",
+                  loss_options: dict | None = None, word_weight: float = 0.0, max_per_paragraph: int = 2,
                   val_paragraphs: int = 200, exclude: frozenset[tuple[str, int]] = frozenset(),
                   out_dir: str | Path | None = None, resume: bool = False) -> tuple[SentenceEncoder, list[dict]]:
     """Train a sentence encoder on the paragraphs of `sources` (registry corpora or files)."""
