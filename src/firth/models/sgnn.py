@@ -23,6 +23,7 @@ from torch import nn
 
 from firth.errors import FirthError
 from firth.features.projection import Projection, ProjectionConfig, project_texts
+from firth.models.encoder import pad
 
 POOLINGS = ("mean", "max", "meanmax", "attention")
 
@@ -70,8 +71,7 @@ class SGNNClassifierNet(nn.Module):
         """
         width = int(lengths.max()) if len(lengths) else 0
         mask = torch.arange(width, device=tokens.device)[None, :] < lengths[:, None]
-        vectors = tokens.new_zeros(*mask.shape, tokens.shape[1])
-        vectors[mask] = tokens
+        vectors = pad(tokens, mask)
         scores = self.attention(vectors).masked_fill(~mask[:, :, None], -torch.inf)
         weights = torch.softmax(scores, dim=1).nan_to_num(0.0)
         return (weights * vectors).sum(1)
