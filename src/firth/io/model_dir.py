@@ -51,3 +51,13 @@ def load_tensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:
         return load_file(str(path))
     except (SafetensorError, OSError) as e:
         raise FirthError(f"{path}: is not a valid safetensors file ({e}).") from None
+
+
+def load_weights(module: torch.nn.Module, path: str | os.PathLike) -> None:
+    """Fill `module` from a safetensors file; weights that do not fit its configuration are a FirthError."""
+    try:
+        module.load_state_dict(load_tensors(path))
+    except RuntimeError as e:
+        first = str(e).split("\n\t", 2)[1] if "\n\t" in str(e) else str(e)
+        raise FirthError(f"{path}: its weights do not fit the configuration beside them, perhaps written by "
+                         f"another firth version ({first.strip()})") from None

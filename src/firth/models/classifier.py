@@ -28,7 +28,7 @@ from firth.data.splits import stratified_split
 from firth.errors import FirthError
 from firth.features import FEATURES, feature_class
 from firth.io.atomic import atomic_dir
-from firth.io.model_dir import CONFIG, load_tensors, read_json, save_tensors, write_json
+from firth.io.model_dir import CONFIG, load_weights, read_json, save_tensors, write_json
 from firth.models import MODELS, model_class
 from firth.text.segment import words
 from firth.train import ArrayDataset, TokenDataset, TrainConfig, Trainer
@@ -197,7 +197,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         if clf.model not in WORD_MODELS:
             clf.features_ = feature_class(clf._features_name()).load(directory)
         clf.model_ = clf._build_net()
-        clf.model_.load_state_dict(load_tensors(directory / "model.safetensors"))
+        load_weights(clf.model_, directory / "model.safetensors")
         clf.model_.eval()
         return clf
 

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from firth.io.atomic import atomic_dir
-from firth.io.model_dir import load_tensors, read_json, save_tensors, write_json
+from firth.io.model_dir import load_tensors, load_weights, read_json, save_tensors, write_json
 
 
 def save_checkpoint(directory: Path, model: nn.Module, optimizer: torch.optim.Optimizer,
@@ -37,7 +37,7 @@ def load_checkpoint(directory: Path, model: nn.Module, optimizer: torch.optim.Op
                     ) -> tuple[dict[str, torch.Tensor] | None, dict]:
     """Restore model, optimizer and RNG states; return (best weights or None, progress)."""
     device = next(model.parameters()).device
-    model.load_state_dict(load_tensors(directory / "model.safetensors"))
+    load_weights(model, directory / "model.safetensors")
     state = _join_optimizer_state(load_tensors(directory / "optimizer.safetensors"),
                                   read_json(directory / "optimizer.json"))
     optimizer.load_state_dict(state)
