@@ -26,7 +26,7 @@ def trained(cli, fixtures, tmp_path):
 def test_train_writes_model_metrics_plot_and_checkpoint(trained):
     encoder = SentenceEncoder.load(trained / "model")
     assert encoder.config.d_model == 16 and encoder.config.lexical and encoder.config.concat_layers  # defaults
-    assert encoder.encode(LINES).shape == (3, 16 * 2 + 1120)  # input and one layer, mean-pooled; the word bag
+    assert encoder.encode(LINES).shape == (3, 16 * 2 + 5120)  # input and one layer, mean-pooled; the word bag
     records = [json.loads(line) for line in (trained / "metrics.jsonl").read_text().splitlines()]
     assert len(records) == 2 and {"val_MRR", "tokens_per_s", "data_wait"} <= set(records[-1])
     assert (trained / "learning_curve.png").stat().st_size > 0
@@ -39,7 +39,7 @@ def test_embed_writes_npy_and_json_lines(cli, trained, tmp_path):
     code, out, _ = cli("encoder", "embed", str(trained / "model"), str(lines), "--output",
                        str(tmp_path / "v.npy"), "--normalize")
     vectors = np.load(tmp_path / "v.npy")
-    assert code == 0 and f"3 vectors of dim {16 * 2 + 1120}" in out
+    assert code == 0 and f"3 vectors of dim {16 * 2 + 5120}" in out
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
     code, _, _ = cli("encoder", "embed", str(trained / "model"), str(lines), "--output",
                      str(tmp_path / "v.jsonl"), "--normalize")

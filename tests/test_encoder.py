@@ -1,12 +1,14 @@
 """The sentence encoder: padding, determinism, save/load, the paragraph sampler, and learning."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
 
 from firth.errors import FirthError
-from firth.features.projection import ProjectionConfig
-from firth.models.encoder import EncoderConfig, SentenceEncoder
+from firth.features.projection import Projection, ProjectionConfig, project_texts
+from firth.models.encoder import EncoderConfig, SentenceEncoder, fold
 from firth.train.encoder import train_encoder
 from firth.train.paragraphs import ParagraphBatches, read_paragraph_sentences
 from firth.train.trainer import TrainConfig
@@ -46,6 +48,7 @@ def test_encode_is_deterministic_and_batch_size_independent():
 
 def test_save_load_round_trip(tmp_path):
     encoder = tiny(pooling="meanmax", lexical=True)
+    encoder.net.fit_idf([SENTENCES[:2], SENTENCES[3:]])
     encoder.save(tmp_path / "enc")
     loaded = SentenceEncoder.load(tmp_path / "enc")
     assert loaded.config == encoder.config
@@ -103,6 +106,7 @@ def test_a_tiny_encoder_learns_paragraphs_of_real_text(corpus, tmp_path):
                                      out_dir=tmp_path / "run")
     assert history[-1]["train_loss"] < 0.9 * history[0]["train_loss"]
     assert {"tokens_per_s", "data_wait"} <= set(history[0])
+    assert encoder.net.idf.table.max() > 1  # the bag's IDF is counted on the training paragraphs
     again, _ = train_encoder(corpus, config, train, loss="bxent", val_paragraphs=0)
     assert np.array_equal(encoder.encode(SENTENCES), again.encode(SENTENCES))  # deterministic on CPU
 
@@ -128,13 +132,40 @@ def test_too_small_a_corpus_is_a_clear_error(tmp_path):
                       val_paragraphs=0)
 
 
-def test_the_lexical_bag_is_the_weighted_sum_of_unit_projections():
-    encoder = tiny(pooling="mean", lexical=True, projection={"mode": "float", "ngram_range": (3, 5)})
-    assert encoder.dim == 32 + 1120
+def test_the_lexical_bag_weighs_unit_projections_by_idf_and_context_and_takes_its_share():
+    encoder = tiny(pooling="mean", lexical=True, fold=4, lexical_share=0.6,
+                   projection={"mode": "float", "ngram_range": (3, 5), "bits": 16})
+    encoder.net.fit_idf([["Dogs bark at night.", "Cats do not."], ["Dogs sleep."], ["Birds sing at dawn."]])
+    assert encoder.dim == 32 + 1280
     words = ["Dogs", "bark", "at", "night"]
-    vector = encoder.encode(["Dogs bark at night."])[0]
+    net = encoder.net.eval()
     with torch.no_grad():
-        unit = torch.nn.functional.normalize(encoder.net.projection.project_words(words).float(), dim=1)
-        expected = (unit * torch.nn.functional.softplus(encoder.net.word_weight(unit))).sum(0)
-    assert np.allclose(vector[32:], expected.numpy(), atol=1e-5)
+        output = net(project_texts(net.projection, [words]))
+        unit = torch.nn.functional.normalize(net.projection.project_words(words).float(), dim=1)
+        idf = torch.tensor([np.log(4 / 3) + 1, np.log(4 / 2) + 1, np.log(4 / 3) + 1, np.log(4 / 2) + 1])
+        weights = idf * torch.nn.functional.softplus(net.word_weight(output.words[0]))[:, 0]
+        bag = (weights[:, None] * unit).sum(0)
+    vector = encoder.encode(["Dogs bark at night."])[0]
+    assert np.allclose(vector[32:], np.sqrt(0.6) * (bag / bag.norm()).numpy(), atol=1e-5)
+    assert np.isclose(np.linalg.norm(vector[:32]) ** 2, 0.4, atol=1e-5)  # the Transformer channel's share
 
+
+def test_folding_a_projection_gives_the_narrower_one():
+    words = ["fold", "the", "projection", "Unvergleichlichkeit", "x"]
+    wide = Projection(ProjectionConfig(mode="float", bits=64)).project_words(words)
+    for by in (2, 4, 8):
+        narrow = Projection(ProjectionConfig(mode="float", bits=64 // by)).project_words(words)
+        assert torch.allclose(fold(wide, 80, by), narrow, atol=1e-6)
+    with pytest.raises(FirthError, match="fold 3 does not divide the projection's bits 64"):
+        EncoderConfig(fold=3)
+
+
+
+
+def test_loading_weights_that_do_not_fit_the_configuration_is_a_clear_error(tmp_path):
+    tiny().save(tmp_path / "model")
+    config = json.loads((tmp_path / "model" / "config.json").read_text())
+    config["config"]["d_ff"] = 128
+    (tmp_path / "model" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(FirthError, match="model.safetensors: its weights do not fit the configuration beside them"):
+        SentenceEncoder.load(tmp_path / "model")

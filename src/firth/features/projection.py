@@ -140,6 +140,19 @@ def ngram_buckets(keys: np.ndarray, config: ProjectionConfig) -> tuple[np.ndarra
     return index, signs
 
 
+def word_keys(words: Sequence[str]) -> np.ndarray:
+    """The 64-bit FNV-1a key of each whole word, as step 3 keys an n-gram: a word's identity without a vocabulary."""
+    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    width = int(lengths.max(initial=0))
+    padded = "".join(w.ljust(width, "\0") for w in words)
+    codes = np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32).reshape(len(words), width)
+    h = np.full(len(words), FNV_OFFSET, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for i in range(width):
+            h = np.where(lengths > i, (h ^ codes[:, i]) * FNV_PRIME, h)
+    return h
+
+
 class Projection(nn.Module):
     """Words or texts in, SGNN projections out; no trainable parameters.
 
@@ -305,11 +318,14 @@ class ProjectedTexts:
 
     Each distinct word is projected once; `ids` lists, text after text, the
     row of `vectors` of every word, and `lengths` how many words each text has.
+    `keys` holds each distinct word's `word_keys` (normalized as the projection
+    normalizes, bit-cast to int64), for statistics kept by hash.
     """
 
     vectors: torch.Tensor  # [distinct words, D]
     ids: torch.Tensor  # [words of all texts], long
     lengths: torch.Tensor  # [texts], long
+    keys: torch.Tensor  # [distinct words], long
 
     def __len__(self) -> int:
         return len(self.lengths)
@@ -319,7 +335,8 @@ class ProjectedTexts:
         return len(self.ids)
 
     def to(self, device: torch.device | str) -> "ProjectedTexts":
-        return ProjectedTexts(self.vectors.to(device), self.ids.to(device), self.lengths.to(device))
+        return ProjectedTexts(self.vectors.to(device), self.ids.to(device), self.lengths.to(device),
+                              self.keys.to(device))
 
 
 def project_texts(projection: Projection, docs: Sequence[Sequence[str]]) -> ProjectedTexts:
@@ -327,8 +344,10 @@ def project_texts(projection: Projection, docs: Sequence[Sequence[str]]) -> Proj
     slot: dict[str, int] = {}
     ids = [slot.setdefault(word, len(slot)) for doc in docs for word in doc]
     device = projection.device
+    keys = word_keys([projection.normalize(word) for word in slot]).view(np.int64)
     return ProjectedTexts(projection.project_words(list(slot)), torch.tensor(ids, dtype=torch.long, device=device),
-                          torch.tensor([len(doc) for doc in docs], dtype=torch.long, device=device))
+                          torch.tensor([len(doc) for doc in docs], dtype=torch.long, device=device),
+                          torch.from_numpy(keys).to(device))
 
 
 class ProjectionFeatures(TransformerMixin, BaseEstimator):

@@ -8,11 +8,20 @@ vectors are pooled over the real words only (max, mean, or both), padding
 never counts; with `concat_layers` the input layer and every layer's output
 are pooled and concatenated, for a sentence vector wider than the word
 vectors. With `lexical` a bag of the words' own projections joins them: the
-sum of each word's unit projection times a learned, context-free weight
-(softplus of a Linear of that projection), so that the model can learn what
-IDF hard-codes and keep the exact lexical overlap that paragraph retrieval
-rewards (3-5-gram float projections weighted by IDF alone come within 0.01 of
-TF-IDF's retrieval). An optional Linear head maps the vector to `head_dim`.
+sum of each word's unit projection times its weight, the word's IDF (a
+hashed count of the training paragraphs, firth.features.idf, with `idf`)
+times a correction read from its context (softplus of a Linear of the last
+layer's word vector). It keeps the exact lexical overlap that paragraph
+retrieval rewards: 3-5-gram float projections weighted by IDF alone match
+TF-IDF's retrieval once they are 5,120 wide. The two channels are unit
+vectors weighted so that the cosine of two sentence vectors is
+(1 - lexical_share) times the Transformer channel's cosine plus
+lexical_share times the bag's: neither can drown the other, whatever their
+norms. The bag needs a wide projection
+to keep words apart, the Transformer does not: with `fold` it reads the same
+projection narrowed `fold` times, each hash block's neighbouring positions
+summed (exactly the projection with `bits / fold`), which keeps its input
+Linear small. An optional Linear head maps the vector to `head_dim`.
 
     encoder = SentenceEncoder(EncoderConfig(d_model=256, n_layers=2))
     vectors = encoder.encode(["A sentence.", "Another one."])   # [2, dim] numpy
@@ -36,9 +45,10 @@ from torch.nn import functional as F
 
 import firth
 from firth.errors import FirthError
+from firth.features.idf import HashedIDF
 from firth.features.projection import Projection, ProjectionConfig, ProjectedTexts, project_texts
 from firth.io.atomic import atomic_dir
-from firth.io.model_dir import load_tensors, read_json, save_tensors, write_json
+from firth.io.model_dir import load_weights, read_json, save_tensors, write_json
 from firth.text.segment import words
 
 POOLINGS = ("max", "mean", "meanmax")
@@ -47,7 +57,8 @@ CONFIG, WEIGHTS = "config.json", "model.safetensors"
 
 @dataclass
 class EncoderConfig:
-    projection: dict = field(default_factory=lambda: {"mode": "float", "ngram_range": [3, 5]})  # ProjectionConfig
+    projection: dict = field(default_factory=lambda: {"mode": "float", "ngram_range": [3, 5], "bits": 64})
+    fold: int = 4  # the Transformer reads the projection at bits / fold (the lexical bag at full width)
     d_model: int = 256
     n_layers: int = 2
     n_heads: int = 4
@@ -56,7 +67,9 @@ class EncoderConfig:
     pre_ln: bool = True  # LayerNorm before attention and feed-forward (trains without warm-up tricks)
     pooling: str = "mean"  # max | mean | meanmax
     concat_layers: bool = True  # pool the input and every layer, concatenated
-    lexical: bool = True  # add the learned-weight bag of word projections to the sentence vector
+    lexical: bool = True  # add the weighted bag of word projections to the sentence vector
+    idf: bool = True  # weigh the bag's words by hashed IDF (fitted on the training paragraphs)
+    lexical_share: float = 0.7  # the bag's share of the cosine of two sentence vectors
     head_dim: int | None = None  # a Linear head on the pooled vector
     max_words: int = 64  # words of a training sentence kept (encode() takes its own limit)
 
@@ -65,9 +78,14 @@ class EncoderConfig:
             raise FirthError(f"unknown pooling {self.pooling!r}; choose one of {', '.join(POOLINGS)}.")
         if self.d_model % self.n_heads:
             raise FirthError(f"d_model {self.d_model} is not divisible by n_heads {self.n_heads}.")
-        for name in ("d_model", "n_layers", "n_heads", "d_ff", "max_words"):
+        for name in ("d_model", "n_layers", "n_heads", "d_ff", "max_words", "fold"):
             if getattr(self, name) < 1:
                 raise FirthError(f"{name} must be at least 1, got {getattr(self, name)}.")
+        if not 0 <= self.lexical_share <= 1:
+            raise FirthError(f"lexical_share must be between 0 and 1, got {self.lexical_share}.")
+        bits = ProjectionConfig(**self.projection).bits
+        if bits % self.fold:
+            raise FirthError(f"fold {self.fold} does not divide the projection's bits {bits}.")
 
     @property
     def pooled_width(self) -> int:
@@ -103,6 +121,18 @@ def pad(tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     padded = tokens.new_zeros(*mask.shape, tokens.shape[-1])
     padded[mask] = tokens
     return padded
+
+
+def fold(vectors: torch.Tensor, n_hashes: int, by: int) -> torch.Tensor:
+    """[n, T*d] projections → [n, T*d/by]: each hash block's `by` neighbouring positions summed.
+
+    Position p of a d-wide block is (f*d) >> 15 for the n-gram's 15-bit field f,
+    and ((f*d) >> 15) // by == (f*(d/by)) >> 15, so this is the projection with
+    d / by bits (up to the clipping of large sums).
+    """
+    if by == 1:
+        return vectors
+    return vectors.view(len(vectors), n_hashes, vectors.shape[1] // (n_hashes * by), by).sum(-1).flatten(1)
 
 
 def pool(vectors: torch.Tensor, mask: torch.Tensor, how: str) -> torch.Tensor:
@@ -156,10 +186,11 @@ class SentenceEncoderNet(nn.Module):
         super().__init__()
         self.config = config
         self.projection = Projection(ProjectionConfig(**config.projection))
-        self.embed = nn.Linear(self.projection.dim, config.d_model)
+        self.embed = nn.Linear(self.projection.dim // config.fold, config.d_model)
         self.layers = nn.ModuleList(Block(config) for _ in range(config.n_layers))
         self.norm = nn.LayerNorm(config.d_model) if config.pre_ln else nn.Identity()
-        self.word_weight = nn.Linear(self.projection.dim, 1) if config.lexical else None
+        self.word_weight = nn.Linear(config.d_model, 1) if config.lexical else None
+        self.idf = HashedIDF() if config.lexical and config.idf else None
         self.head = nn.Linear(config.pooled_width, config.head_dim) if config.head_dim else nn.Identity()
 
     def forward(self, batch: ProjectedTexts) -> EncoderOutput:
@@ -168,7 +199,8 @@ class SentenceEncoderNet(nn.Module):
         mask = torch.arange(length, device=lengths.device)[None, :] < batch.lengths[:, None]
         # Each token's projection is gathered before the Linear, so the backward pass never
         # sums gradients into shared rows (an index-accumulate that is not deterministic on CPU).
-        words = self.embed(batch.vectors[batch.ids].to(self.embed.weight.dtype))
+        narrow = fold(batch.vectors.to(self.embed.weight.dtype), self.projection.config.n_hashes, self.config.fold)
+        words = self.embed(narrow[batch.ids])
         positions = sinusoids(length, self.config.d_model, words.device)
         x = words + positions.expand(len(mask), -1, -1)[mask]
         layers = [words]  # the input layer is pooled without positions: a bag of refined words
@@ -177,18 +209,29 @@ class SentenceEncoderNet(nn.Module):
             layers.append(x)
         layers[-1] = self.norm(x)
         padded = [pad(h, mask) for h in (layers if self.config.concat_layers else layers[-1:])]
-        pooled = [pool(h, mask, self.config.pooling) for h in padded]
+        pooled = torch.cat([pool(h, mask, self.config.pooling) for h in padded], dim=1)
         if self.word_weight is not None:
-            pooled.append(self.lexical_bag(batch))
-        return EncoderOutput(self.head(torch.cat(pooled, dim=1)), padded[-1], mask)
+            share = self.config.lexical_share
+            pooled = torch.cat([math.sqrt(1 - share) * F.normalize(pooled, dim=1),
+                                math.sqrt(share) * F.normalize(self.lexical_bag(batch, layers[-1]), dim=1)], dim=1)
+        return EncoderOutput(self.head(pooled), padded[-1], mask)
 
-    def lexical_bag(self, batch: ProjectedTexts) -> torch.Tensor:
-        """Sum over each text's words of the unit projection times softplus(Linear(unit projection))."""
-        n_texts = len(batch.lengths)
-        unit = F.normalize(batch.vectors.float(), dim=1)[batch.ids]  # per token: no shared-row backward
-        weighted = unit * F.softplus(self.word_weight(unit))
-        text = torch.repeat_interleave(torch.arange(n_texts, device=unit.device), batch.lengths)
-        return unit.new_zeros(n_texts, unit.shape[1]).index_add_(0, text, weighted)
+    def lexical_bag(self, batch: ProjectedTexts, context: torch.Tensor) -> torch.Tensor:
+        """Per text: the sum of its words' unit projections, each times IDF x softplus(Linear(word in context))."""
+        unit = F.normalize(batch.vectors.to(context.dtype), dim=1)
+        weights = F.softplus(self.word_weight(context)).squeeze(1)
+        if self.idf is not None:
+            weights = weights * self.idf(batch.keys)[batch.ids]
+        starts = torch.cumsum(batch.lengths, 0) - batch.lengths
+        # one fused weighted sum per text: no [tokens, D] copies, a per-word backward for the weights
+        return F.embedding_bag(batch.ids, unit, starts, mode="sum", per_sample_weights=weights)
+
+    def fit_idf(self, paragraphs: Sequence[Sequence[str]]) -> None:
+        """Count the words of the training paragraphs (each paragraph one document) for the bag's IDF."""
+        if self.idf is not None:
+            normalize = self.projection.normalize
+            self.idf.fit([normalize(w) for sentence in p for w in words(sentence, lowercase=False)]
+                         for p in paragraphs)
 
 
 class SentenceEncoder:
@@ -249,7 +292,8 @@ class SentenceEncoder:
         saved = read_json(directory / CONFIG)
         if saved.get("type") != "SentenceEncoder":
             raise FirthError(f"{directory}: is not a firth sentence encoder (type {saved.get('type')!r}).")
-        encoder = cls(EncoderConfig(**saved["config"]))
-        encoder.net.load_state_dict(load_tensors(directory / WEIGHTS))
+        config = {"fold": 1, **saved["config"]}  # models written before `fold` existed read the projection whole
+        encoder = cls(EncoderConfig(**config))
+        load_weights(encoder.net, directory / WEIGHTS)
         encoder.net.eval()
         return encoder

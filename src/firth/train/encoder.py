@@ -87,11 +87,12 @@ def train_encoder(sources: Sequence[str], config: EncoderConfig, train: TrainCon
                          f"training needs more than {val_paragraphs + 1} (validation takes {val_paragraphs}).")
     order = np.random.default_rng(train.seed).permutation(len(corpus))
     held = set(order[:val_paragraphs].tolist())
-    data = ParagraphBatches([p for i, p in enumerate(corpus) if i not in held], projection, train.batch_size,
-                            max_per_paragraph, config.max_words)
+    training = [p for i, p in enumerate(corpus) if i not in held]
+    data = ParagraphBatches(training, projection, train.batch_size, max_per_paragraph, config.max_words)
     validation = RetrievalValidation([corpus[i] for i in sorted(held)]) if val_paragraphs else None
     torch.manual_seed(train.seed)
     encoder = SentenceEncoder(config)
+    encoder.net.fit_idf(training)
     trainer = Trainer(encoder.net, train, out_dir=out_dir, loss_fn=objective, classifier=False)
     history = trainer.fit(data, validation, resume=resume)
     encoder.net = trainer.model.cpu().eval()
