@@ -9,7 +9,8 @@ import torch
 from firth.errors import FirthError
 from firth.features.projection import Projection, ProjectionConfig, project_texts
 from firth.models.encoder import EncoderConfig, SentenceEncoder, fold
-from firth.train.encoder import train_encoder
+from firth.losses import make_loss
+from firth.train.encoder import EncoderObjective, train_encoder
 from firth.train.paragraphs import ParagraphBatches, read_paragraph_sentences
 from firth.train.trainer import TrainConfig
 
@@ -132,19 +133,16 @@ def test_too_small_a_corpus_is_a_clear_error(tmp_path):
                       val_paragraphs=0)
 
 
-def test_the_lexical_bag_weighs_unit_projections_by_idf_and_context_and_takes_its_share():
+def test_the_lexical_bag_weighs_unit_projections_by_idf_and_takes_its_share():
     encoder = tiny(pooling="mean", lexical=True, fold=4, lexical_share=0.6,
                    projection={"mode": "float", "ngram_range": (3, 5), "bits": 16})
     encoder.net.fit_idf([["Dogs bark at night.", "Cats do not."], ["Dogs sleep."], ["Birds sing at dawn."]])
     assert encoder.dim == 32 + 1280
     words = ["Dogs", "bark", "at", "night"]
-    net = encoder.net.eval()
     with torch.no_grad():
-        output = net(project_texts(net.projection, [words]))
-        unit = torch.nn.functional.normalize(net.projection.project_words(words).float(), dim=1)
+        unit = torch.nn.functional.normalize(encoder.net.projection.project_words(words).float(), dim=1)
         idf = torch.tensor([np.log(4 / 3) + 1, np.log(4 / 2) + 1, np.log(4 / 3) + 1, np.log(4 / 2) + 1])
-        weights = idf * torch.nn.functional.softplus(net.word_weight(output.words[0]))[:, 0]
-        bag = (weights[:, None] * unit).sum(0)
+        bag = (idf[:, None] * unit).sum(0)
     vector = encoder.encode(["Dogs bark at night."])[0]
     assert np.allclose(vector[32:], np.sqrt(0.6) * (bag / bag.norm()).numpy(), atol=1e-5)
     assert np.isclose(np.linalg.norm(vector[:32]) ** 2, 0.4, atol=1e-5)  # the Transformer channel's share
@@ -169,3 +167,17 @@ def test_loading_weights_that_do_not_fit_the_configuration_is_a_clear_error(tmp_
     (tmp_path / "model" / "config.json").write_text(json.dumps(config))
     with pytest.raises(FirthError, match="model.safetensors: its weights do not fit the configuration beside them"):
         SentenceEncoder.load(tmp_path / "model")
+
+
+def test_beside_a_lexical_channel_the_transformer_is_also_trained_alone():
+    texts = [["Dogs", "bark"], ["Dogs", "sleep", "late"], ["Birds", "sing"], ["Birds", "fly", "south"]]
+    groups = torch.tensor([0, 0, 1, 1])
+    loss = make_loss("infonce")
+    mixed = tiny(lexical=True).net
+    output = mixed(project_texts(mixed.projection, texts))
+    expected = loss(output.sentences, groups) + loss(output.transformer, groups)
+    assert output.transformer.shape == (4, 32) and torch.isclose(EncoderObjective(loss)(output, groups), expected)
+    plain = tiny().net
+    output = plain(project_texts(plain.projection, texts))
+    assert output.transformer is None and torch.isclose(EncoderObjective(loss)(output, groups),
+                                                        loss(output.sentences, groups))

@@ -444,9 +444,7 @@ def _add_encoder(families) -> None:
     train.add_argument("--concat-layers", action=argparse.BooleanOptionalAction, default=model.concat_layers,
                        help="pool the input and every layer, concatenated")
     train.add_argument("--lexical", action=argparse.BooleanOptionalAction, default=model.lexical,
-                       help="add a weighted bag of the words' projections to the sentence vector")
-    train.add_argument("--idf", action=argparse.BooleanOptionalAction, default=model.idf,
-                       help="weigh the bag's words by their hashed IDF in the training paragraphs")
+                       help="add the IDF-weighted bag of the words' projections to the sentence vector")
     train.add_argument("--lexical-share", type=float, default=model.lexical_share,
                        help="the bag's share of the cosine of two sentence vectors")
     train.add_argument("--head-dim", type=int, help="a Linear head on the pooled vector")
@@ -456,7 +454,7 @@ def _add_encoder(families) -> None:
     train.add_argument("--fold", type=int, default=model.fold,
                        help="the Transformer reads the projection at bits / FOLD (the lexical bag reads it whole)")
     train.add_argument("--max-words", type=int, default=model.max_words, help="words of a training sentence kept")
-    train.add_argument("--batch-size", type=int, default=128, help="sentences per batch")
+    train.add_argument("--batch-size", type=int, default=256, help="sentences per batch")
     train.add_argument("--max-per-paragraph", type=int, default=2, help="sentences of one paragraph in a batch")
     train.add_argument("--epochs", type=int, default=3)
     train.add_argument("--lr", type=float, default=3e-3, help="peak learning rate")
@@ -511,7 +509,7 @@ def _encoder_train(args) -> None:
                            d_model=args.d_model, n_layers=args.layers, n_heads=args.heads, d_ff=args.d_ff,
                            dropout=args.dropout, pre_ln=not args.post_ln, pooling=args.pooling,
                            concat_layers=args.concat_layers, lexical=args.lexical, head_dim=args.head_dim,
-                           idf=args.idf, lexical_share=args.lexical_share, fold=args.fold, max_words=args.max_words)
+                           lexical_share=args.lexical_share, fold=args.fold, max_words=args.max_words)
     train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, betas=(0.9, 0.98), eps=1e-9,
                         schedule=args.schedule, warmup=args.warmup, clip_grad=args.clip_grad,
                         patience=args.patience, monitor="val_MRR", eval_every=args.eval_every, seed=args.seed,

@@ -8,20 +8,22 @@ vectors are pooled over the real words only (max, mean, or both), padding
 never counts; with `concat_layers` the input layer and every layer's output
 are pooled and concatenated, for a sentence vector wider than the word
 vectors. With `lexical` a bag of the words' own projections joins them: the
-sum of each word's unit projection times its weight, the word's IDF (a
-hashed count of the training paragraphs, firth.features.idf, with `idf`)
-times a correction read from its context (softplus of a Linear of the last
-layer's word vector). It keeps the exact lexical overlap that paragraph
-retrieval rewards: 3-5-gram float projections weighted by IDF alone match
-TF-IDF's retrieval once they are 5,120 wide. The two channels are unit
-vectors weighted so that the cosine of two sentence vectors is
-(1 - lexical_share) times the Transformer channel's cosine plus
-lexical_share times the bag's: neither can drown the other, whatever their
-norms. The bag needs a wide projection
-to keep words apart, the Transformer does not: with `fold` it reads the same
-projection narrowed `fold` times, each hash block's neighbouring positions
-summed (exactly the projection with `bits / fold`), which keeps its input
-Linear small. An optional Linear head maps the vector to `head_dim`.
+sum of each word's unit projection times the word's IDF (a hashed count of
+the training paragraphs, firth.features.idf). It keeps the exact lexical
+overlap that paragraph retrieval rewards: 3-5-gram float projections
+weighted by IDF match TF-IDF's retrieval once they are 5,120 wide, and
+learned weights did worse (read from the projection: R@1 0.19-0.21; read
+from the word's context: the Transformer turned into a term weigher and its
+own channel collapsed). So the bag has no parameters, and the Transformer is
+trained on the mixed vector and on its own (firth.train.encoder). The two
+channels are unit vectors weighted so that the cosine of two sentence
+vectors is (1 - lexical_share) times the Transformer channel's cosine plus
+lexical_share times the bag's: neither drowns the other, whatever their
+norms. The bag needs a wide projection to keep words apart, the Transformer
+does not: with `fold` it reads the same projection narrowed `fold` times,
+each hash block's neighbouring positions summed (exactly the projection
+with `bits / fold`), which keeps its input Linear small. An optional Linear
+head maps the vector to `head_dim`.
 
     encoder = SentenceEncoder(EncoderConfig(d_model=256, n_layers=2))
     vectors = encoder.encode(["A sentence.", "Another one."])   # [2, dim] numpy
@@ -68,7 +70,6 @@ class EncoderConfig:
     pooling: str = "mean"  # max | mean | meanmax
     concat_layers: bool = True  # pool the input and every layer, concatenated
     lexical: bool = True  # add the weighted bag of word projections to the sentence vector
-    idf: bool = True  # weigh the bag's words by hashed IDF (fitted on the training paragraphs)
     lexical_share: float = 0.7  # the bag's share of the cosine of two sentence vectors
     head_dim: int | None = None  # a Linear head on the pooled vector
     max_words: int = 64  # words of a training sentence kept (encode() takes its own limit)
@@ -102,6 +103,7 @@ class EncoderConfig:
 
 class EncoderOutput(NamedTuple):
     sentences: torch.Tensor  # [batch, width]
+    transformer: torch.Tensor | None  # [batch, pooled width]: the Transformer channel alone, beside a lexical one
     words: torch.Tensor  # [batch, length, d_model], the last layer's word vectors
     mask: torch.Tensor  # [batch, length], True at real words
 
@@ -189,8 +191,7 @@ class SentenceEncoderNet(nn.Module):
         self.embed = nn.Linear(self.projection.dim // config.fold, config.d_model)
         self.layers = nn.ModuleList(Block(config) for _ in range(config.n_layers))
         self.norm = nn.LayerNorm(config.d_model) if config.pre_ln else nn.Identity()
-        self.word_weight = nn.Linear(config.d_model, 1) if config.lexical else None
-        self.idf = HashedIDF() if config.lexical and config.idf else None
+        self.idf = HashedIDF() if config.lexical else None
         self.head = nn.Linear(config.pooled_width, config.head_dim) if config.head_dim else nn.Identity()
 
     def forward(self, batch: ProjectedTexts) -> EncoderOutput:
@@ -209,22 +210,19 @@ class SentenceEncoderNet(nn.Module):
             layers.append(x)
         layers[-1] = self.norm(x)
         padded = [pad(h, mask) for h in (layers if self.config.concat_layers else layers[-1:])]
-        pooled = torch.cat([pool(h, mask, self.config.pooling) for h in padded], dim=1)
-        if self.word_weight is not None:
-            share = self.config.lexical_share
-            pooled = torch.cat([math.sqrt(1 - share) * F.normalize(pooled, dim=1),
-                                math.sqrt(share) * F.normalize(self.lexical_bag(batch, layers[-1]), dim=1)], dim=1)
-        return EncoderOutput(self.head(pooled), padded[-1], mask)
-
-    def lexical_bag(self, batch: ProjectedTexts, context: torch.Tensor) -> torch.Tensor:
-        """Per text: the sum of its words' unit projections, each times IDF x softplus(Linear(word in context))."""
-        unit = F.normalize(batch.vectors.to(context.dtype), dim=1)
-        weights = F.softplus(self.word_weight(context)).squeeze(1)
+        transformer = torch.cat([pool(h, mask, self.config.pooling) for h in padded], dim=1)
+        pooled = transformer
         if self.idf is not None:
-            weights = weights * self.idf(batch.keys)[batch.ids]
+            share = self.config.lexical_share
+            pooled = torch.cat([math.sqrt(1 - share) * F.normalize(transformer, dim=1),
+                                math.sqrt(share) * F.normalize(self.lexical_bag(batch), dim=1)], dim=1)
+        return EncoderOutput(self.head(pooled), transformer if self.idf is not None else None, padded[-1], mask)
+
+    def lexical_bag(self, batch: ProjectedTexts) -> torch.Tensor:
+        """Per text: the sum of its words' unit projections, each times the word's IDF."""
+        unit = F.normalize(batch.vectors.to(self.idf.table.dtype), dim=1)
         starts = torch.cumsum(batch.lengths, 0) - batch.lengths
-        # one fused weighted sum per text: no [tokens, D] copies, a per-word backward for the weights
-        return F.embedding_bag(batch.ids, unit, starts, mode="sum", per_sample_weights=weights)
+        return F.embedding_bag(batch.ids, unit, starts, mode="sum", per_sample_weights=self.idf(batch.keys)[batch.ids])
 
     def fit_idf(self, paragraphs: Sequence[Sequence[str]]) -> None:
         """Count the words of the training paragraphs (each paragraph one document) for the bag's IDF."""
