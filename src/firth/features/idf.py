@@ -19,14 +19,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from firth.features.projection import splitmix64, word_keys
+from firth.features.projection import seeded_salts, splitmix64, word_keys
 
 
 class HashedIDF(nn.Module):
     def __init__(self, buckets: int = 1 << 17, rows: int = 2, seed: int = 0):
         super().__init__()
         self.buckets = buckets
-        self.salts = splitmix64(np.uint64(seed) * np.uint64(1 << 20) + np.arange(rows, dtype=np.uint64))
+        self.salts = seeded_salts(seed, rows)
         self.register_buffer("table", torch.ones(rows, buckets))
 
     def slots(self, keys: torch.Tensor) -> torch.Tensor:

@@ -100,6 +100,19 @@ def splitmix64(x: np.ndarray) -> np.ndarray:
         return z ^ (z >> np.uint64(31))
 
 
+def seeded_salts(seed: int, n: int) -> np.ndarray:
+    """The salts of step 4: splitmix64(seed * 2^20 + j) for j = 0..n-1."""
+    return splitmix64(np.uint64(seed) * np.uint64(1 << 20) + np.arange(n, dtype=np.uint64))
+
+
+def code_points(words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Each word's Unicode code points, [len(words), longest] zero-padded uint32, and the words' lengths."""
+    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    width = int(lengths.max(initial=0))
+    padded = "".join(w.ljust(width, "\0") for w in words)
+    return np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32).reshape(len(words), width), lengths
+
+
 def ngram_keys(words: Sequence[str], config: ProjectionConfig) -> tuple[np.ndarray, np.ndarray]:
     """FNV-1a keys of every character n-gram of each (normalized) word, and which are real.
 
@@ -108,11 +121,8 @@ def ngram_keys(words: Sequence[str], config: ProjectionConfig) -> tuple[np.ndarr
     Pass words of similar length together to keep the padding small.
     """
     begin, end = config.markers
-    marked = [begin + w + end for w in words]
-    lengths = np.fromiter(map(len, marked), dtype=np.int64, count=len(marked))
-    width = int(lengths.max(initial=0))
-    padded = "".join(w.ljust(width, "\0") for w in marked)
-    codes = np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32).reshape(len(marked), width)
+    codes, lengths = code_points([begin + w + end for w in words])
+    width = codes.shape[1]
     h = np.full(codes.shape, FNV_OFFSET, dtype=np.uint64)
     keys, valid = [], []
     with np.errstate(over="ignore"):
@@ -130,7 +140,7 @@ def ngram_keys(words: Sequence[str], config: ProjectionConfig) -> tuple[np.ndarr
 def ngram_buckets(keys: np.ndarray, config: ProjectionConfig) -> tuple[np.ndarray, np.ndarray]:
     """For each key and hash function t: (output index t*d + position, sign +-1); [K, T] int32, int8."""
     n_words64 = math.ceil(config.n_hashes / 4)
-    salts = splitmix64(np.uint64(config.seed) * np.uint64(1 << 20) + np.arange(n_words64, dtype=np.uint64))
+    salts = seeded_salts(config.seed, n_words64)
     mixed = splitmix64(keys[:, None] ^ salts[None, :]).astype("<u8")  # [K, ceil(T/4)], little-endian
     # the four 16-bit fields of w_j, lowest first, are hash functions t = 4j .. 4j+3
     fields = mixed.view("<u2").reshape(len(keys), 4 * n_words64)[:, : config.n_hashes].astype(np.int32)
@@ -142,13 +152,10 @@ def ngram_buckets(keys: np.ndarray, config: ProjectionConfig) -> tuple[np.ndarra
 
 def word_keys(words: Sequence[str]) -> np.ndarray:
     """The 64-bit FNV-1a key of each whole word, as step 3 keys an n-gram: a word's identity without a vocabulary."""
-    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
-    width = int(lengths.max(initial=0))
-    padded = "".join(w.ljust(width, "\0") for w in words)
-    codes = np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32).reshape(len(words), width)
+    codes, lengths = code_points(words)
     h = np.full(len(words), FNV_OFFSET, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        for i in range(width):
+        for i in range(codes.shape[1]):
             h = np.where(lengths > i, (h ^ codes[:, i]) * FNV_PRIME, h)
     return h
 

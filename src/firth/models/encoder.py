@@ -211,12 +211,12 @@ class SentenceEncoderNet(nn.Module):
         layers[-1] = self.norm(x)
         padded = [pad(h, mask) for h in (layers if self.config.concat_layers else layers[-1:])]
         transformer = torch.cat([pool(h, mask, self.config.pooling) for h in padded], dim=1)
-        pooled = transformer
-        if self.idf is not None:
-            share = self.config.lexical_share
-            pooled = torch.cat([math.sqrt(1 - share) * F.normalize(transformer, dim=1),
-                                math.sqrt(share) * F.normalize(self.lexical_bag(batch), dim=1)], dim=1)
-        return EncoderOutput(self.head(pooled), transformer if self.idf is not None else None, padded[-1], mask)
+        if self.idf is None:
+            return EncoderOutput(self.head(transformer), None, padded[-1], mask)
+        share = self.config.lexical_share
+        mixed = torch.cat([math.sqrt(1 - share) * F.normalize(transformer, dim=1),
+                           math.sqrt(share) * F.normalize(self.lexical_bag(batch), dim=1)], dim=1)
+        return EncoderOutput(self.head(mixed), transformer, padded[-1], mask)
 
     def lexical_bag(self, batch: ProjectedTexts) -> torch.Tensor:
         """Per text: the sum of its words' unit projections, each times the word's IDF."""
