@@ -23,8 +23,8 @@ def small_classifier(**kw) -> TextClassifier:
 
 def test_learns_the_training_articles(bbc, tmp_path):
     # 3 articles a class: a 10% validation share rounds to none, so all 9 are trained on
-    clf = small_classifier(features="counts", val_fraction=0.1, out_dir=str(tmp_path / "run"))
-    clf.fit(bbc.texts, bbc.labels)
+    clf = small_classifier(features="counts", val_fraction=0.1)
+    clf.fit(bbc.texts, bbc.labels, out_dir=tmp_path / "run")
     assert clf.score(bbc.texts, bbc.labels) == 1.0
     proba = clf.predict_proba(bbc.texts)
     assert proba.shape == (9, 3) and np.allclose(proba.sum(1), 1, atol=1e-5)
@@ -179,5 +179,5 @@ def test_C_is_logistic_regressions(bbc):
     x = clf.features_.transform(bbc.texts)
     reference = LogisticRegression(C=2.0, tol=1e-10, max_iter=10_000).fit(x, bbc.labels)
     assert np.abs(clf.predict_proba(bbc.texts) - reference.predict_proba(x)).max() < 1e-3
-    with pytest.raises(FirthError, match="C must be positive"):
+    with pytest.raises(FirthError, match="C must be a positive finite number"):
         small_classifier(C=0.0).fit(bbc.texts, bbc.labels)

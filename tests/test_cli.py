@@ -27,7 +27,7 @@ def test_train_eval_predict(cli, fixtures, tmp_path):
                          "--test", str(fixtures / "bbc"), "--out", str(out_dir), "--quiet", "--device", "cpu")
     assert code == 0, err
     assert "test: accuracy" in out
-    assert json.loads((out_dir / "model" / "config.json").read_text())["params"]["C"] == 50
+    assert json.loads((out_dir / "model" / "config.json").read_text())["config"]["C"] == 50
     assert (out_dir / "learning_curve.png").exists()
 
     code, out, err = cli("classify", "eval", str(out_dir / "model"), str(fixtures / "bbc"))

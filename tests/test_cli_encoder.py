@@ -15,9 +15,9 @@ LINES = ["Shares in the bank rose after profits jumped.", "The striker scored tw
 def trained(cli, fixtures, tmp_path):
     out = tmp_path / "run"
     code, stdout, err = cli("encoder", "train", str(fixtures / "wiki_small.xml.bz2"),
-                            str(fixtures / "bbc_article.txt"), "--loss", "infonce", "--d-model", "16", "--heads", "2",
-                            "--d-ff", "32", "--layers", "1", "--batch-size", "8", "--max-per-paragraph", "4",
-                            "--epochs", "2", "--val-paragraphs", "2", "--workers", "0", "--out", str(out), "--quiet")
+                            str(fixtures / "bbc_article.txt"), "--loss", "infonce", "--d-model", "16", "--n-heads", "2",
+                            "--d-ff", "32", "--n-layers", "1", "--batch-size", "8", "--max-per-paragraph", "4",
+                            "--epochs", "2", "--val-paragraphs", "2", "--num-workers", "0", "--out", str(out), "--quiet")
     assert code == 0, err
     assert "parameter encoder (infonce): validation R@1" in stdout
     return out

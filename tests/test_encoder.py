@@ -6,13 +6,17 @@ import numpy as np
 import pytest
 import torch
 
+from firth.config import EncoderConfig, ProjectionConfig
 from firth.errors import FirthError
-from firth.features.projection import Projection, ProjectionConfig, project_texts
-from firth.models.encoder import EncoderConfig, SentenceEncoder, fold
+from firth.features.projection import Projection, project_texts
 from firth.losses import make_loss
-from firth.train.encoder import EncoderObjective, train_encoder
+from firth.losses.objective import EncoderObjective
+from firth.models.encoder import SentenceEncoder, fold
 from firth.train.paragraphs import ParagraphBatches, read_paragraph_sentences
-from firth.train.trainer import TrainConfig
+
+# the engine settings these tests were written for (TrainConfig's own defaults), over the encoder's
+ENGINE = dict(schedule="constant", warmup=0, clip_grad=None, eval_every=None, betas=(0.9, 0.999), eps=1e-8,
+              num_workers=0, patience=None, device="cpu", progress=False)
 
 SENTENCES = ["The cat sat on the mat.", "Dogs bark at night.", "",
              "A much longer sentence, with many more words than any of the others have in total."]
@@ -21,8 +25,8 @@ SENTENCES = ["The cat sat on the mat.", "Dogs bark at night.", "",
 def tiny(**kw) -> SentenceEncoder:
     """A small encoder: one pooled layer and no lexical channel unless `kw` asks for them."""
     torch.manual_seed(0)
-    return SentenceEncoder(EncoderConfig(**{"d_model": 32, "n_layers": 2, "n_heads": 2, "d_ff": 64,
-                                            "concat_layers": False, "lexical": False, **kw}))
+    return SentenceEncoder(**{"d_model": 32, "n_layers": 2, "n_heads": 2, "d_ff": 64,
+                              "concat_layers": False, "lexical": False, **kw})
 
 
 @pytest.mark.parametrize("pooling, concat, lexical", [("max", False, False), ("mean", False, True),
@@ -102,28 +106,27 @@ def corpus(fixtures, tmp_path) -> list[str]:
 def test_a_tiny_encoder_learns_paragraphs_of_real_text(corpus, tmp_path):
     paragraphs = read_paragraph_sentences(corpus)
     assert len(paragraphs) == 22 and all(len(p) >= 2 for p in paragraphs)
-    config = EncoderConfig(d_model=32, n_layers=1, n_heads=2, d_ff=64)
-    train = TrainConfig(epochs=8, batch_size=32, lr=3e-3, schedule="constant", patience=None,
-                        device="cpu", progress=False, seed=0)
-    encoder, history = train_encoder(corpus, config, train, loss="bxent", val_paragraphs=0,
-                                     out_dir=tmp_path / "run")
+    settings = dict(ENGINE, d_model=32, n_layers=1, n_heads=2, d_ff=64, epochs=8, batch_size=32, lr=3e-3, seed=0,
+                    loss="bxent", val_paragraphs=0)
+    encoder = SentenceEncoder(**settings).fit(paragraphs, out_dir=tmp_path / "run")
+    history = encoder.history_
     assert history[-1]["train_loss"] < 0.9 * history[0]["train_loss"]
     assert {"tokens_per_s", "data_wait"} <= set(history[0])
     assert encoder.net.idf.table.max() > 1  # the bag's IDF is counted on the training paragraphs
-    again, _ = train_encoder(corpus, config, train, loss="bxent", val_paragraphs=0)
+    resolved = json.loads((tmp_path / "run" / "config.json").read_text())  # the run's resolved configuration
+    assert resolved["type"] == "EncoderConfig" and resolved["config"]["loss"] == "bxent"
+    again = SentenceEncoder(**settings).fit(paragraphs)
     assert np.array_equal(encoder.encode(SENTENCES), again.encode(SENTENCES))  # deterministic on CPU
 
 
 def test_validation_by_retrieval_and_data_workers(corpus):
-    config = EncoderConfig(d_model=16, n_layers=1, n_heads=2, d_ff=32)
-    train = TrainConfig(epochs=2, batch_size=16, lr=3e-3, patience=None, monitor="val_MRR",
-                        device="cpu", progress=False, num_workers=1)
-    encoder, history = train_encoder(corpus, config, train, loss="infonce", val_paragraphs=8,
-                                     word_weight=0.3)
-    assert {"val_R1", "val_R5", "val_MRR"} <= set(history[-1])
-    assert 0 < history[-1]["val_MRR"] <= 1
-    in_process, _ = train_encoder(corpus, config, TrainConfig(**{**train.__dict__, "num_workers": 0}),
-                                  loss="infonce", val_paragraphs=8, word_weight=0.3)
+    paragraphs = read_paragraph_sentences(corpus)
+    settings = dict(ENGINE, d_model=16, n_layers=1, n_heads=2, d_ff=32, epochs=2, batch_size=16, lr=3e-3,
+                    loss="infonce", val_paragraphs=8, word_weight=0.3)
+    encoder = SentenceEncoder(**{**settings, "num_workers": 1}).fit(paragraphs)
+    assert {"val_R1", "val_R5", "val_MRR"} <= set(encoder.history_[-1])
+    assert 0 < encoder.history_[-1]["val_MRR"] <= 1
+    in_process = SentenceEncoder(**settings).fit(paragraphs)
     assert np.array_equal(encoder.encode(SENTENCES), in_process.encode(SENTENCES))
 
 
@@ -131,8 +134,8 @@ def test_too_small_a_corpus_is_a_clear_error(tmp_path):
     path = tmp_path / "small.txt"
     path.write_text("One sentence here. And another one here.\n\nA lone paragraph of one sentence.\n")
     with pytest.raises(FirthError, match="1 paragraphs of two or more sentences"):
-        train_encoder([str(path)], EncoderConfig(d_model=16, n_heads=2), TrainConfig(progress=False),
-                      val_paragraphs=0)
+        SentenceEncoder(d_model=16, n_heads=2, val_paragraphs=0, progress=False).fit(
+            read_paragraph_sentences([str(path)]))
 
 
 def test_the_lexical_bag_weighs_unit_projections_by_idf_and_takes_its_share():
@@ -158,8 +161,6 @@ def test_folding_a_projection_gives_the_narrower_one():
         assert torch.allclose(fold(wide, 80, by), narrow, atol=1e-6)
     with pytest.raises(FirthError, match="fold 3 does not divide the projection's bits 64"):
         EncoderConfig(fold=3)
-
-
 
 
 def test_loading_weights_that_do_not_fit_the_configuration_is_a_clear_error(tmp_path):

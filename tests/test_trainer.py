@@ -7,8 +7,10 @@ import pytest
 import torch
 from torch import nn
 
+from firth.config import TrainConfig
 from firth.errors import FirthError
-from firth.train import ArrayDataset, TrainConfig, Trainer
+from firth.evaluate.evaluators import Evaluator, LossEvaluator
+from firth.train import ArrayDataset, Trainer
 from firth.train.schedules import lr_factor
 
 
@@ -77,8 +79,8 @@ def test_early_stopping_restores_the_best_epoch():
 
 def test_monitoring_accuracy_keeps_the_most_accurate_weights():
     train, val = make_data(60, 3), make_data(200, 4)
-    trainer = Trainer(make_model(), config(epochs=15, lr=0.5, monitor="val_acc", patience=None))
-    history = trainer.fit(train, val)
+    trainer = Trainer(make_model(), config(epochs=15, lr=0.5, patience=None))
+    history = trainer.fit(train, LossEvaluator(val, "acc"))
     assert trainer.evaluate(val)["acc"] == max(h["val_acc"] for h in history)
 
 
@@ -134,26 +136,34 @@ def test_a_dataset_may_choose_its_batches():
     assert all(record["data_wait"] >= 0 for record in trainer.history)
 
 
-def test_validation_by_a_function_and_a_custom_monitor():
-    calls = []
+class Scripted(Evaluator):
+    """An evaluator returning scripted scores; it records whether the model was in eval mode."""
 
-    def validate(model: nn.Module) -> dict:
-        calls.append(model.training)
-        return {"score": [0.2, 0.9, 0.5, 0.4][len(calls) - 1]}
+    def __init__(self, metric: str, scores: list[float], greater_is_better: bool = True):
+        self.primary_metric, self.greater_is_better = metric, greater_is_better
+        self.scores, self.calls = scores, []
 
-    trainer = Trainer(make_model(), config(patience=2, monitor="val_score"))
-    history = trainer.fit(make_data(64, 1), validate)
-    assert calls == [False, False, False, False]  # evaluated in eval mode
+    def __call__(self, model: nn.Module) -> dict:
+        self.calls.append(model.training)
+        return {"score": self.scores[len(self.calls) - 1]}
+
+
+def test_the_evaluator_names_the_metric_and_its_direction():
+    rising = Scripted("score", [0.2, 0.9, 0.5, 0.4])
+    trainer = Trainer(make_model(), config(patience=2))
+    history = trainer.fit(make_data(64, 1), rising)
+    assert rising.calls == [False, False, False, False]  # evaluated in eval mode
     assert [h["val_score"] for h in history] == [0.2, 0.9, 0.5, 0.4]  # stopped after 2 worse than 0.9
-    assert trainer.best_score == -0.9  # higher is better for a metric that is not a loss
+    assert trainer.best_score == -0.9  # higher is better, as the evaluator says
+    falling = Scripted("score", [0.2, 0.9, 0.5, 0.4], greater_is_better=False)
+    trainer = Trainer(make_model(), config(patience=2))
+    assert len(trainer.fit(make_data(64, 1), falling)) == 3 and trainer.best_score == 0.2  # lower is better
 
 
-def test_a_monitor_the_validation_does_not_report_is_a_clear_error():
-    with pytest.raises(FirthError, match="name a validation metric"):
-        Trainer(make_model(), config(monitor="accuracy"))
-    trainer = Trainer(make_model(), config(monitor="val_f1"))
-    with pytest.raises(FirthError, match="'val_f1' is not among the validation metrics"):
-        trainer.fit(make_data(32, 1), make_data(16, 2))
+def test_a_primary_metric_the_evaluator_does_not_report_is_a_clear_error():
+    trainer = Trainer(make_model(), config())
+    with pytest.raises(FirthError, match="primary metric 'f1' is not among its results"):
+        trainer.fit(make_data(32, 1), Scripted("f1", [0.5]))
 
 
 def test_a_non_classifier_reports_no_accuracy():

@@ -203,11 +203,11 @@ def test_model_directory_round_trip(kv, tmp_path):
 
 
 def test_loading_what_is_not_a_vectors_directory_fails_clearly(tmp_path):
-    with pytest.raises(FirthError, match="no such file"):
+    with pytest.raises(FirthError, match="no such model directory"):
         KeyedVectors.load(tmp_path / "nothing")
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "config.json").write_text('{"type": "classifier"}', encoding="utf-8")
-    with pytest.raises(FirthError, match="not a firth word-vectors directory"):
+    with pytest.raises(FirthError, match="not a firth KeyedVectors or Word2Vec directory"):
         KeyedVectors.load(tmp_path / "other")
 
 

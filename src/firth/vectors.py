@@ -11,10 +11,11 @@ N most frequent, which `restrict_vocab` relies on). It answers:
   divided by the negatives' (+1e-6). `analogy(a, b, c)`: "a is to b as c is
   to ?" by either method.
 - `similarity`, `doesnt_match`, `evaluate_word_analogies`, `evaluate_word_pairs`
-  (see `firth.evaluate.word_similarity`).
+  (see `firth.evaluate.word_similarity`, which knows nothing of this class).
 - `save`/`load`: a model directory (`config.json` with the words, and
-  `model.safetensors` with the vectors); `save_word2vec_format` /
-  `load_word2vec_format`: the word2vec text and binary files.
+  `model.safetensors` with the vectors; `load` also reads the vectors of a
+  Word2Vec directory); `save_word2vec_format` / `load_word2vec_format`: the
+  word2vec text and binary files.
 
 Vectors trained on SGNN projections carry a `ProjectionEncoder`, so that any
 word, including one never seen in training, gets a vector; such a word is
@@ -32,19 +33,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from firth.config import ProjectionConfig
 from firth.errors import FirthError
-from firth.features.projection import Projection, ProjectionConfig
+from firth.evaluate.word_similarity import analogy_scores, evaluate_word_analogies, evaluate_word_pairs, top_indices
+from firth.features.projection import Projection
 from firth.features.word_vectors import (
     READERS,
     detect_format,
     write_word2vec_binary,
     write_word2vec_text,
 )
-from firth.io.atomic import atomic_dir
-from firth.io.model_dir import CONFIG, load_tensors, read_json, save_tensors, write_json
+from firth.io.model_dir import WEIGHTS, load_tensors, model_writer, read_model_config, save_tensors
 
-WEIGHTS = "model.safetensors"
-METHODS = ("3cosadd", "3cosmul")
 Key = str | np.ndarray  # a word, or a vector standing for one
 
 
@@ -192,42 +192,40 @@ class KeyedVectors:
     def evaluate_word_analogies(self, analogies, restrict_vocab: int = 300_000, case_insensitive: bool = True,
                                 dummy4unknown: bool = False, method: str = "3cosadd"):
         """Analogy accuracy; see `firth.evaluate.word_similarity.evaluate_word_analogies`."""
-        from firth.evaluate.word_similarity import evaluate_word_analogies
-
         return evaluate_word_analogies(self, analogies, restrict_vocab, case_insensitive, dummy4unknown, method)
 
     def evaluate_word_pairs(self, pairs, restrict_vocab: int = 300_000, case_insensitive: bool = True,
                             dummy4unknown: bool = False):
         """Pearson and Spearman against human scores; see `firth.evaluate.word_similarity`."""
-        from firth.evaluate.word_similarity import evaluate_word_pairs
-
         return evaluate_word_pairs(self, pairs, restrict_vocab, case_insensitive, dummy4unknown)
 
     # ---- files --------------------------------------------------------------
 
-    def save(self, directory: str | os.PathLike) -> None:
-        """Write the model directory atomically: config.json (words, encoder) and model.safetensors."""
-        config = {"type": "KeyedVectors", "dim": self.vector_size, "words": self.index_to_key,
+    def state(self) -> tuple[dict, dict[str, np.ndarray | torch.Tensor]]:
+        """What a model directory holds: (configuration: the words and the encoder's projection, tensors)."""
+        config = {"dim": self.vector_size, "words": self.index_to_key,
                   "projection": asdict(self.encoder.config) if self.encoder else None}
         tensors = {"vectors": self.vectors}
         if self.counts is not None:
             tensors["counts"] = self.counts
         if self.encoder is not None:
             tensors["projection_weight"] = self.encoder.weight
-        with atomic_dir(directory) as tmp:
-            write_json(tmp / CONFIG, config)
+        return config, tensors
+
+    def save(self, directory: str | os.PathLike) -> None:
+        """Write the model directory atomically: config.json (words, encoder) and model.safetensors."""
+        config, tensors = self.state()
+        with model_writer(directory, "KeyedVectors", config) as tmp:
             save_tensors(tmp / WEIGHTS, tensors)
 
     @classmethod
     def load(cls, directory: str | os.PathLike) -> "KeyedVectors":
-        directory = Path(directory)
-        config = read_json(directory / CONFIG)
-        if config.get("type") != "KeyedVectors":
-            raise FirthError(f"{directory}: is not a firth word-vectors directory.")
-        tensors = load_tensors(directory / WEIGHTS)
+        """Read the vectors of a KeyedVectors or Word2Vec model directory; nothing is unpickled."""
+        _, config = read_model_config(directory, ("KeyedVectors", "Word2Vec"))
+        tensors = load_tensors(Path(directory) / WEIGHTS)
         counts = tensors.get("counts")
         encoder = None
-        if config["projection"] is not None:
+        if config.get("projection") is not None:
             encoder = ProjectionEncoder(ProjectionConfig(**config["projection"]), tensors["projection_weight"])
         return cls(config["words"], tensors["vectors"].numpy(), None if counts is None else counts.numpy(), encoder)
 
@@ -257,34 +255,3 @@ def _as_list(keys: Key | Iterable[Key] | None) -> list[Key]:
     if isinstance(keys, str) or (isinstance(keys, np.ndarray) and keys.ndim == 1):
         return [keys]
     return list(keys)
-
-
-def analogy_scores(rows: np.ndarray, positive: np.ndarray, negative: np.ndarray, method: str) -> np.ndarray:
-    """Scores [q, R] of unit `rows` [R, D] for q queries of unit positive [q, P, D] and negative [q, N, D] vectors.
-
-    3CosAdd: cos(row, unit(sum(positive) - sum(negative))). 3CosMul: prod over
-    positives of (1 + cos) / 2, divided by the same product over negatives + 1e-6.
-    """
-    if method == "3cosadd":
-        mean = positive.sum(1) - negative.sum(1)
-        mean /= np.maximum(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12)
-        return mean.astype(np.float32) @ rows.T
-    if method == "3cosmul":
-        return _shifted_cos(positive, rows).prod(1) / (_shifted_cos(negative, rows).prod(1) + 1e-6)
-    raise FirthError(f"unknown analogy method {method!r}; choose one of {', '.join(METHODS)}.")
-
-
-def _shifted_cos(vectors: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """(1 + cos) / 2 of each query vector [q, k, D] with each row: [q, k, R]."""
-    return (1 + np.einsum("qkd,rd->qkr", vectors.astype(np.float32), rows)) / 2
-
-
-def top_indices(scores: np.ndarray, topn: int, exclude: Iterable[int] = ()) -> list[int]:
-    """Indices of the `topn` highest scores, best first, skipping `exclude`."""
-    exclude = set(exclude)
-    k = min(len(scores), topn + len(exclude))
-    if k <= 0:
-        return []
-    best = np.argpartition(-scores, k - 1)[:k]
-    best = best[np.argsort(-scores[best], kind="stable")]
-    return [int(i) for i in best if i not in exclude][:topn]

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import platformdirs
 
-from firth.data import builders
+import firth.data.builders as builders
 from firth.data.fetch import Archive, Package, download, sha256_file
 from firth.errors import FirthError
 from firth.io.atomic import atomic_dir

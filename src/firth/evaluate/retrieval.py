@@ -28,6 +28,7 @@ from sklearn.preprocessing import StandardScaler, normalize
 from firth.data import load, paragraphs
 from firth.data.splits import _rank, stratified_split
 from firth.errors import FirthError
+from firth.evaluate.evaluators import Evaluator
 from firth.text.segment import usable_sentences
 
 Embed = Callable[[list[str]], np.ndarray | sp.spmatrix]
@@ -145,6 +146,26 @@ def retrieval_scores(embed: Embed, queries: Sequence[str], targets: Sequence[str
 
 
 # --- Linear probe ------------------------------------------------------------
+
+
+class RetrievalEvaluator(Evaluator):
+    """Paragraph retrieval on held-out paragraphs: each first sentence finds its second among all seconds.
+
+    Called with a model that has `encode(texts, batch_size=...)` (a
+    SentenceEncoderNet); its primary metric is MRR, higher is better.
+    """
+
+    primary_metric = "MRR"
+    greater_is_better = True
+
+    def __init__(self, paragraphs: Sequence[Sequence[str]], batch_size: int = 128):
+        self.queries = [p[0] for p in paragraphs]
+        self.targets = [p[1] for p in paragraphs]
+        self.batch_size = batch_size
+
+    def __call__(self, model) -> dict[str, float]:
+        return retrieval_scores(lambda texts: model.encode(texts, batch_size=self.batch_size),
+                                self.queries, self.targets)
 
 
 def probe_accuracy(embed: Embed, dataset: str, seed: int = 0, max_train: int | None = None) -> float:

@@ -2,37 +2,23 @@
 
 Classes are imported on first use (`firth.features.Projection`), so that
 listing the featurizers (the CLI's help) does not import scikit-learn or torch.
+The names a user picks (`--features`) are in `firth.registry.FEATURES`.
 """
 
-from importlib import import_module
+from firth import registry
+from firth.registry import lazy_attributes
 
-# the name a user picks (`--features`) -> the featurizer class
-FEATURES = {
-    "tfidf": "TfidfFeatures",
-    "counts": "CountFeatures",
-    "ppmi": "PPMIFeatures",
-    "glove": "AveragedWordVectors",
-    "projection": "ProjectionFeatures",
-}
-
-# every public class -> the module under firth.features that holds it
-_MODULES = {
-    "CountFeatures": "classic",
-    "TfidfFeatures": "classic",
-    "PPMIFeatures": "ppmi",
-    "AveragedWordVectors": "word_vectors",
-    "Projection": "projection",
-    "ProjectionConfig": "projection",
-    "ProjectionFeatures": "projection",
-}
-
-
-def __getattr__(attr: str):
-    if attr in _MODULES:
-        return getattr(import_module(f"{__name__}.{_MODULES[attr]}"), attr)
-    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
+__getattr__ = lazy_attributes(__name__, {
+    "CountFeatures": "firth.features.classic:CountFeatures",
+    "TfidfFeatures": "firth.features.classic:TfidfFeatures",
+    "PPMIFeatures": "firth.features.ppmi:PPMIFeatures",
+    "AveragedWordVectors": "firth.features.word_vectors:AveragedWordVectors",
+    "Projection": "firth.features.projection:Projection",
+    "ProjectionConfig": "firth.config:ProjectionConfig",
+    "ProjectionFeatures": "firth.features.projection:ProjectionFeatures",
+})
 
 
 def feature_class(name: str) -> type:
-    """The featurizer class registered as `name` in FEATURES."""
-    return __getattr__(FEATURES[name])
+    """The featurizer class registered as `name` in firth.registry.FEATURES."""
+    return registry.resolve(registry.FEATURES, name, "features")

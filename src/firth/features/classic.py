@@ -1,12 +1,11 @@
 """Classic sparse features: word/char n-gram counts and TF-IDF (wrapping scikit-learn).
 
 The wrappers add what firth needs on top of scikit-learn's vectorizers: a
-JSON-able configuration and save/load to a model directory without pickle.
+JSON-able configuration and save/load to a model directory without pickle
+(firth.features.state).
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -14,10 +13,10 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
-from firth.io.model_dir import load_tensors, read_json, save_tensors, write_json
+from firth.features.state import FeaturizerStateMixin
 
 
-class CountFeatures(TransformerMixin, BaseEstimator):
+class CountFeatures(FeaturizerStateMixin, TransformerMixin, BaseEstimator):
     """Bag of n-gram counts (`analyzer` "word", "char" or "char_wb")."""
 
     def __init__(self, analyzer: str = "word", ngram_range: tuple[int, int] = (1, 1),
@@ -56,31 +55,14 @@ class CountFeatures(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         return self.vectorizer_.get_feature_names_out()
 
-    def save(self, directory: str | Path, prefix: str = "features") -> None:
-        """Write `{prefix}.json` (parameters, vocabulary) and `{prefix}.safetensors`."""
+    def _state(self) -> tuple[dict, dict[str, np.ndarray]]:
         check_is_fitted(self, "vectorizer_")
-        directory = Path(directory)
         vocabulary = sorted(self.vectorizer_.vocabulary_, key=self.vectorizer_.vocabulary_.get)
-        write_json(directory / f"{prefix}.json",
-                   {"type": type(self).__name__, "params": self.get_params(), "vocabulary": vocabulary})
-        save_tensors(directory / f"{prefix}.safetensors", self._state())
+        return {"vocabulary": vocabulary}, {}
 
-    def _state(self) -> dict[str, np.ndarray]:
-        return {}
-
-    def _restore(self, state: dict) -> None:
-        """Rebuild the fitted vectorizer from saved state (vocabulary set in `load`)."""
-
-    @classmethod
-    def load(cls, directory: str | Path, prefix: str = "features") -> "CountFeatures":
-        directory = Path(directory)
-        saved = read_json(directory / f"{prefix}.json")
-        params = dict(saved["params"], ngram_range=tuple(saved["params"]["ngram_range"]))
-        features = cls(**params)
-        features.vectorizer_ = features._vectorizer()
-        features.vectorizer_.vocabulary_ = {term: i for i, term in enumerate(saved["vocabulary"])}
-        features._restore(load_tensors(directory / f"{prefix}.safetensors"))
-        return features
+    def _restore(self, saved: dict, tensors: dict) -> None:
+        self.vectorizer_ = self._vectorizer()
+        self.vectorizer_.vocabulary_ = {term: i for i, term in enumerate(saved["vocabulary"])}
 
 
 class TfidfFeatures(CountFeatures):
@@ -95,8 +77,10 @@ class TfidfFeatures(CountFeatures):
     def _vectorizer(self) -> TfidfVectorizer:
         return TfidfVectorizer(dtype=np.float32, **self._sklearn_params())
 
-    def _state(self) -> dict[str, np.ndarray]:
-        return {"idf": self.vectorizer_.idf_.astype(np.float64)}
+    def _state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        saved, _ = super()._state()
+        return saved, {"idf": self.vectorizer_.idf_.astype(np.float64)}
 
-    def _restore(self, state: dict) -> None:
-        self.vectorizer_.idf_ = state["idf"].numpy()
+    def _restore(self, saved: dict, tensors: dict) -> None:
+        super()._restore(saved, tensors)
+        self.vectorizer_.idf_ = tensors["idf"].numpy()

@@ -23,6 +23,8 @@ from firth.features.projection import seeded_salts, splitmix64, word_keys
 
 
 class HashedIDF(nn.Module):
+    """IDF per word, by hash: `fit` counts documents (lists of words), calling it with word keys gives their IDF."""
+
     def __init__(self, buckets: int = 1 << 17, rows: int = 2, seed: int = 0):
         super().__init__()
         self.buckets = buckets

@@ -64,7 +64,6 @@ import numbers
 from collections import Counter
 from collections.abc import Iterable
 from itertools import repeat
-from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -74,7 +73,7 @@ from sklearn.utils.extmath import randomized_svd
 from sklearn.utils.validation import check_is_fitted
 
 from firth.errors import FirthError
-from firth.io.model_dir import load_tensors, read_json, save_tensors, write_json
+from firth.features.state import FeaturizerStateMixin
 from firth.text.segment import words
 
 
@@ -144,7 +143,7 @@ def ppmi_svd(ppmi: sp.spmatrix | np.ndarray, dim: int,
     return (u * s.astype(u.dtype) ** eig).astype(np.float32), s.astype(np.float32)
 
 
-class PPMIFeatures(TransformerMixin, BaseEstimator):
+class PPMIFeatures(FeaturizerStateMixin, TransformerMixin, BaseEstimator):
     """Documents as the mean PPMI-SVD (dim set) or PPMI (dim=None) vector of their words.
 
     See the module docstring for the definition. `dim` above the vocabulary
@@ -247,38 +246,24 @@ class PPMIFeatures(TransformerMixin, BaseEstimator):
     def _words(self) -> list[str]:
         return sorted(self.vocabulary_, key=self.vocabulary_.get)
 
-    def save(self, directory: str | Path, prefix: str = "features") -> None:
-        """Write `{prefix}.json` (parameters, vocabulary) and `{prefix}.safetensors`.
-
-        The tensors are `word_vectors` and `singular_values` with `dim` set (the
-        PPMI matrix is not saved), the PPMI CSR arrays with dim=None.
-        """
+    def _state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """The vocabulary, and `word_vectors` + `singular_values` with `dim` set (the PPMI matrix is not
+        saved), or the PPMI CSR arrays with dim=None."""
         check_is_fitted(self, "vocabulary_")
-        directory = Path(directory)
-        write_json(directory / f"{prefix}.json",
-                   {"type": type(self).__name__, "params": self.get_params(),
-                    "vocabulary": self._words()})
         if hasattr(self, "word_vectors_"):
             tensors = {"word_vectors": self.word_vectors_, "singular_values": self.singular_values_}
         else:
-            tensors = {"data": self.ppmi_.data, "indices": self.ppmi_.indices,
-                       "indptr": self.ppmi_.indptr}
-        save_tensors(directory / f"{prefix}.safetensors", tensors)
+            tensors = {"data": self.ppmi_.data, "indices": self.ppmi_.indices, "indptr": self.ppmi_.indptr}
+        return {"vocabulary": self._words()}, tensors
 
-    @classmethod
-    def load(cls, directory: str | Path, prefix: str = "features") -> "PPMIFeatures":
-        directory = Path(directory)
-        saved = read_json(directory / f"{prefix}.json")
-        tensors = load_tensors(directory / f"{prefix}.safetensors")
-        # files written before `dim` existed hold the PPMI matrix: dim=None
-        features = cls(**{"dim": None, **saved["params"]})
-        features.vocabulary_ = {word: i for i, word in enumerate(saved["vocabulary"])}
-        n = len(features.vocabulary_)
+    def _restore(self, saved: dict, tensors: dict) -> None:
+        if "dim" not in saved["params"]:  # files written before `dim` existed hold the PPMI matrix
+            self.dim = None
+        self.vocabulary_ = {word: i for i, word in enumerate(saved["vocabulary"])}
+        n = len(self.vocabulary_)
         if "word_vectors" in tensors:
-            features.word_vectors_ = tensors["word_vectors"].numpy()
-            features.singular_values_ = tensors["singular_values"].numpy()
+            self.word_vectors_ = tensors["word_vectors"].numpy()
+            self.singular_values_ = tensors["singular_values"].numpy()
         else:
-            features.ppmi_ = sp.csr_matrix(
-                (tensors["data"].numpy(), tensors["indices"].numpy(), tensors["indptr"].numpy()),
-                shape=(n, n))
-        return features
+            self.ppmi_ = sp.csr_matrix(
+                (tensors["data"].numpy(), tensors["indices"].numpy(), tensors["indptr"].numpy()), shape=(n, n))

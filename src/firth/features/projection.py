@@ -45,50 +45,15 @@ from sklearn.base import BaseEstimator, TransformerMixin
 import torch.nn.functional as F
 from torch import nn
 
+from firth.config import ProjectionConfig
 from firth.errors import FirthError
+from firth.features.state import FeaturizerStateMixin
 from firth.io.model_dir import read_json, write_json
 from firth.text.segment import words as split_words
 
-MODES = ("binary", "ternary", "float")
 FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 FNV_PRIME = np.uint64(0x100000001B3)
 CHUNK = 4096  # words hashed together; longer lists are sorted by length so padding stays small
-
-
-@dataclass(frozen=True)
-class ProjectionConfig:
-    """Every parameter that changes a projection's output."""
-
-    ngram_range: tuple[int, int] = (1, 3)
-    markers: tuple[str, str] = ("<", ">")
-    lowercase: bool = True
-    normalize: bool = True  # Unicode NFKC
-    n_hashes: int = 80  # T
-    bits: int = 14  # d
-    mode: str = "binary"
-    seed: int = 0
-
-    def __post_init__(self):
-        object.__setattr__(self, "ngram_range", tuple(self.ngram_range))
-        object.__setattr__(self, "markers", tuple(self.markers))
-        low, high = self.ngram_range
-        if not 1 <= low <= high:
-            raise FirthError(f"ngram_range must be (low, high) with 1 <= low <= high, got {self.ngram_range}.")
-        if self.mode not in MODES:
-            raise FirthError(f"unknown projection mode {self.mode!r}; choose one of {', '.join(MODES)}.")
-        if not (self.n_hashes >= 1 and 1 <= self.bits <= 32768):
-            raise FirthError(f"need n_hashes >= 1 and 1 <= bits <= 32768, got {self.n_hashes} and {self.bits}.")
-
-    @property
-    def dim(self) -> int:
-        return self.n_hashes * self.bits
-
-    @classmethod
-    def for_dim(cls, dim: int, n_hashes: int = 80, **kwargs) -> "ProjectionConfig":
-        """The configuration with `n_hashes` hash functions giving `dim` dimensions in all."""
-        if dim < 1 or dim % n_hashes:
-            raise FirthError(f"dim {dim} is not a positive multiple of n_hashes {n_hashes}.")
-        return cls(n_hashes=n_hashes, bits=dim // n_hashes, **kwargs)
 
 
 def splitmix64(x: np.ndarray) -> np.ndarray:
@@ -357,7 +322,7 @@ def project_texts(projection: Projection, docs: Sequence[Sequence[str]]) -> Proj
                           torch.from_numpy(keys).to(device))
 
 
-class ProjectionFeatures(TransformerMixin, BaseEstimator):
+class ProjectionFeatures(FeaturizerStateMixin, TransformerMixin, BaseEstimator):
     """scikit-learn transformer: texts to pooled SGNN projections (fit learns nothing)."""
 
     def __init__(self, ngram_range: tuple[int, int] = (1, 3), markers: tuple[str, str] = ("<", ">"),
@@ -400,10 +365,3 @@ class ProjectionFeatures(TransformerMixin, BaseEstimator):
                   for i in range(0, len(texts), self.batch_size)]
         return np.concatenate(chunks) if chunks else np.zeros((0, projection.dim), np.float32)
 
-    def save(self, directory: str | Path, prefix: str = "features") -> None:
-        write_json(Path(directory) / f"{prefix}.json", {"type": type(self).__name__, "params": self.get_params()})
-
-    @classmethod
-    def load(cls, directory: str | Path, prefix: str = "features") -> "ProjectionFeatures":
-        params = read_json(Path(directory) / f"{prefix}.json")["params"]
-        return cls(**dict(params, ngram_range=tuple(params["ngram_range"]), markers=tuple(params["markers"])))

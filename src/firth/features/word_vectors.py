@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from firth.errors import FirthError
 from firth.io.atomic import atomic_path
-from firth.io.model_dir import load_tensors, read_json, save_tensors, write_json
+from firth.features.state import FeaturizerStateMixin
 from firth.text.readers import iter_lines
 from firth.text.segment import words as split_words
 
@@ -184,7 +184,7 @@ READERS = {"word2vec-text": read_word2vec_text, "word2vec-binary": read_word2vec
 # --- Averaging --------------------------------------------------------------
 
 
-class AveragedWordVectors(TransformerMixin, BaseEstimator):
+class AveragedWordVectors(FeaturizerStateMixin, TransformerMixin, BaseEstimator):
     """A document is the mean of its known tokens' pretrained vectors.
 
     `vectors` is a registry name ("glove-6b-50d") or the path of a .txt/.vec
@@ -270,22 +270,14 @@ class AveragedWordVectors(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         return np.array([f"dim{i}" for i in range(self.n_features_out_)], dtype=object)
 
-    def save(self, directory: str | Path, prefix: str = "features") -> None:
-        """Write `{prefix}.json` (parameters, words) and `{prefix}.safetensors` (their vectors)."""
+    def _state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """The words of the fit texts and their vectors (not the whole table)."""
         check_is_fitted(self, "vectors_")
-        directory = Path(directory)
         word_of_row = {row: word for word, row in self.index_.items()}
-        write_json(directory / f"{prefix}.json",
-                   {"type": type(self).__name__, "params": self.get_params(),
-                    "words": [word_of_row[row] for row in self.fit_rows_.tolist()]})
-        save_tensors(directory / f"{prefix}.safetensors", {"vectors": self.vectors_[self.fit_rows_]})
+        return ({"words": [word_of_row[row] for row in self.fit_rows_.tolist()]},
+                {"vectors": self.vectors_[self.fit_rows_]})
 
-    @classmethod
-    def load(cls, directory: str | Path, prefix: str = "features") -> "AveragedWordVectors":
-        directory = Path(directory)
-        saved = read_json(directory / f"{prefix}.json")
-        features = cls(**saved["params"])
-        features.vectors_ = load_tensors(directory / f"{prefix}.safetensors")["vectors"].numpy()
-        features.index_ = {word: i for i, word in enumerate(saved["words"])}
-        features.fit_rows_ = np.arange(len(saved["words"]), dtype=np.int64)
-        return features
+    def _restore(self, saved: dict, tensors: dict) -> None:
+        self.vectors_ = tensors["vectors"].numpy()
+        self.index_ = {word: i for i, word in enumerate(saved["words"])}
+        self.fit_rows_ = np.arange(len(saved["words"]), dtype=np.int64)

@@ -1,13 +1,26 @@
 """A model is a directory of JSON and safetensors files, never a pickle.
 
-Loading reads JSON with `json` and tensors with `safetensors`, neither of which
-can execute code, so an untrusted model directory is safe to open.
+Every family writes its directory through `model_writer` and reads it back
+through `read_model_config`: `config.json` holds the firth version, the
+object's type and its configuration; `model.safetensors` its tensors; a
+family may add files beside them (a classifier's labels and featurizer).
+`firth.load(directory)` (`load` here) returns the right object from the type
+stamped in the directory. Loading reads JSON with `json` and tensors with
+`safetensors`, neither of which can execute code, so an untrusted model
+directory is safe to open.
+
+Directories written before the type and configuration were stamped this way
+(firth 0.1.0 before this layout: a classifier's "params", word vectors' flat
+keys) are read by `read_model_config` as they are.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +29,21 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
+import firth
+from firth import registry
 from firth.errors import FirthError
+from firth.io.atomic import atomic_dir, write_text
 
 CONFIG = "config.json"
+WEIGHTS = "model.safetensors"
+
+
+def json_text(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def write_json(path: str | os.PathLike, data: Any) -> None:
-    Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    Path(path).write_text(json_text(data), encoding="utf-8")
 
 
 def read_json(path: str | os.PathLike) -> Any:
@@ -61,3 +82,53 @@ def load_weights(module: torch.nn.Module, path: str | os.PathLike) -> None:
         first = str(e).split("\n\t", 2)[1] if "\n\t" in str(e) else str(e)
         raise FirthError(f"{path}: its weights do not fit the configuration beside them, perhaps written by "
                          f"another firth version ({first.strip()})") from None
+
+
+@contextlib.contextmanager
+def model_writer(directory: str | os.PathLike, kind: str, config: dict) -> Iterator[Path]:
+    """Yield a temporary directory holding `config.json` (version, type, configuration), for the caller
+    to add its tensors and files to; it replaces `directory` atomically on success."""
+    with atomic_dir(directory) as tmp:
+        write_json(tmp / CONFIG, {"firth_version": firth.__version__, "type": kind, "config": config})
+        yield tmp
+
+
+def read_model_config(directory: str | os.PathLike, kinds: tuple[str, ...] | dict) -> tuple[str, dict]:
+    """The (type, configuration) stamped in a model directory; a missing, damaged or foreign one is a FirthError.
+
+    `kinds` are the types the caller can read.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise FirthError(f"{directory}: no such model directory.")
+    saved = read_json(directory / CONFIG)
+    kind = saved.get("type") if isinstance(saved, dict) else None
+    if kind not in kinds:
+        wanted = " or ".join(kinds)
+        raise FirthError(f"{directory}: is not a firth {wanted} directory ({CONFIG} says type {kind!r}).")
+    config = _migrated(saved)
+    if not isinstance(config, dict):
+        raise FirthError(f"{directory / CONFIG}: its configuration is not a JSON object.")
+    return kind, config
+
+
+def _migrated(saved: dict) -> Any:
+    """The configuration of a config.json, in the layout of any firth version so far."""
+    if "config" in saved:
+        return saved["config"]
+    if "params" in saved:  # classifiers before the shared layout
+        return saved["params"]
+    return {k: v for k, v in saved.items() if k not in ("type", "firth_version")}  # word vectors before it
+
+
+def load(directory: str | os.PathLike):
+    """The model in `directory`, as the object of the type stamped in it (TextClassifier, SentenceEncoder,
+    Word2Vec or KeyedVectors); nothing is unpickled."""
+    kind, _ = read_model_config(directory, registry.MODEL_TYPES)
+    return registry.resolve(registry.MODEL_TYPES, kind, "model type").load(directory)
+
+
+def write_run_config(out_dir: str | os.PathLike, config: Any) -> None:
+    """Write the resolved configuration of a run (a dataclass) as out_dir/config.json, atomically."""
+    stamped = {"firth_version": firth.__version__, "type": type(config).__name__, "config": asdict(config)}
+    write_text(Path(out_dir) / CONFIG, json_text(stamped))

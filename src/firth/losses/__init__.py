@@ -1,28 +1,29 @@
-"""Losses for sentence vectors from paragraphs, one per file, chosen by name.
+"""Losses for sentence vectors from paragraphs, one per file, chosen by name (firth.registry.LOSSES).
 
 Each takes (vectors [batch, dim], groups [batch]) where `groups` holds the
-paragraph of each sentence, and returns a scalar.
+paragraph of each sentence, and returns a scalar. Classes are imported on
+first use.
 """
 
 from __future__ import annotations
 
-from torch import nn
-
+from firth import registry
 from firth.errors import FirthError
-from firth.losses.infonce import InfoNCE
-from firth.losses.similarity_bxent import SimilarityBXENT
-from firth.losses.supcon import SupCon
+from firth.registry import lazy_attributes
 
-__all__ = ["LOSSES", "InfoNCE", "SimilarityBXENT", "SupCon", "make_loss"]
+__all__ = ["InfoNCE", "SimilarityBXENT", "SupCon", "make_loss"]
 
-LOSSES: dict[str, type[nn.Module]] = {"bxent": SimilarityBXENT, "infonce": InfoNCE, "supcon": SupCon}
+__getattr__ = lazy_attributes(__name__, {
+    "InfoNCE": "firth.losses.infonce:InfoNCE",
+    "SimilarityBXENT": "firth.losses.similarity_bxent:SimilarityBXENT",
+    "SupCon": "firth.losses.supcon:SupCon",
+})
 
 
-def make_loss(name: str, **options) -> nn.Module:
+def make_loss(name: str, **options):
     """The loss called `name`, built with `options` (e.g. temperature=0.05)."""
-    if name not in LOSSES:
-        raise FirthError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}.")
+    loss = registry.resolve(registry.LOSSES, name, "loss")
     try:
-        return LOSSES[name](**options)
+        return loss(**options)
     except TypeError as e:
         raise FirthError(f"bad option for loss {name!r}: {e}.") from None

@@ -36,6 +36,8 @@ def next_in_group(groups: torch.Tensor) -> torch.Tensor:
 
 
 class InfoNCE(nn.Module):
+    """In-batch softmax contrastive loss: each anchor must pick its paragraph's next sentence."""
+
     def __init__(self, temperature: float = 0.05):
         super().__init__()
         self.temperature = temperature

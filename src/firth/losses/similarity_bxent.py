@@ -46,6 +46,8 @@ def cosine_matrix(vectors: torch.Tensor) -> torch.Tensor:
 
 
 class SimilarityBXENT(nn.Module):
+    """Binary cross-entropy of the batch's rescaled cosine matrix against the same-paragraph target."""
+
     def __init__(self, exclude_diagonal: bool = False, pos_weight: float | None = None):
         super().__init__()
         self.exclude_diagonal = exclude_diagonal

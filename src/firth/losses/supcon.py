@@ -22,6 +22,8 @@ from firth.losses.similarity_bxent import cosine_matrix, same_group
 
 
 class SupCon(nn.Module):
+    """Supervised contrastive loss: every other sentence of an anchor's paragraph is a positive."""
+
     def __init__(self, temperature: float = 0.1):
         super().__init__()
         self.temperature = temperature

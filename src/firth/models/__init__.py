@@ -1,18 +1,7 @@
-"""Models: classifiers (and, later, encoders and word2vec).
+"""Models of the three families: text classifiers (softmax regression, MLP, the SGNN classifier,
+behind `TextClassifier`), the sentence encoder (`SentenceEncoder`) and skip-gram word2vec (`Word2Vec`).
 
-`MODELS` names the classifier networks; they are imported on first use.
+Each family has one configuration dataclass (firth.config), trains with
+`fit`, writes a model directory with `save` and reads it with `load` (or
+`firth.load`). The networks a user picks are in `firth.registry.MODELS`.
 """
-
-from importlib import import_module
-
-MODELS = {
-    "softmax": "firth.models.linear:SoftmaxRegression",
-    "mlp": "firth.models.mlp:MLP",
-    "sgnn": "firth.models.sgnn:SGNNClassifierNet",
-}
-
-
-def model_class(name: str) -> type:
-    """The network class registered as `name`."""
-    module, cls = MODELS[name].split(":")
-    return getattr(import_module(module), cls)

@@ -8,13 +8,15 @@ featurizer ("tfidf", "counts", "ppmi", "glove", "projection"); "sgnn" (the SGNN
 classifier) reads the words themselves through its projection. `fit` holds
 out a stratified `val_fraction` of the training data for early stopping.
 Regularization is `weight_decay` on the weight matrices, or `C` as in
-LogisticRegression (the decay 1/(C n_train)). The
-saved model directory holds `config.json`, `labels.json`, the featurizer's
-`features.json` + `features.safetensors` (feature models) and `model.safetensors`.
+LogisticRegression (the decay 1/(C n_train)). The saved model directory
+holds `config.json` (the resolved ClassifierConfig), `labels.json`, the
+featurizer's `features.json` + `features.safetensors` (feature models) and
+`model.safetensors`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,99 +25,67 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-import firth
+from firth import registry
+from firth.config import ClassifierConfig, config_from_saved, configured
 from firth.data.splits import stratified_split
 from firth.errors import FirthError
-from firth.features import FEATURES, feature_class
-from firth.io.atomic import atomic_dir
-from firth.io.model_dir import CONFIG, load_weights, read_json, save_tensors, write_json
-from firth.models import MODELS, model_class
+from firth.evaluate.evaluators import LossEvaluator
+from firth.features import feature_class
+from firth.io.model_dir import (CONFIG, WEIGHTS, load_weights, model_writer, read_json, read_model_config,
+                                save_tensors, write_json)
 from firth.text.segment import words
-from firth.train import ArrayDataset, TokenDataset, TrainConfig, Trainer
+from firth.train.data import ArrayDataset, TokenDataset
+from firth.train.trainer import Trainer
 
-WORD_MODELS = ("sgnn",)  # models that read words, not feature vectors
-
-
-def _check_choice(kind: str, value: str, choices) -> None:
-    if value not in choices:
-        raise FirthError(f"unknown {kind} {value!r}; choose one of {', '.join(choices)}.")
+LABELS = "labels.json"
 
 
+@configured(ClassifierConfig)
 class TextClassifier(ClassifierMixin, BaseEstimator):
-    """A text classifier trained end to end by firth's Trainer."""
+    """A text classifier trained end to end by firth's Trainer.
 
-    def __init__(self, features: str | None = None, model: str = "softmax",
-                 feature_params: dict | None = None, hidden: tuple[int, ...] = (256,),
-                 dropout: float = 0.2, pooling: str = "mean", epochs: int = 30, batch_size: int = 64,
-                 lr: float = 1e-2, optimizer: str = "adam", weight_decay: float = 0.0, C: float | None = None,
-                 schedule: str = "constant", warmup: int = 0, clip_grad: float | None = None,
-                 patience: int | None = 3, monitor: str = "val_loss", val_fraction: float = 0.1,
-                 seed: int = 0, device: str = "auto", progress: bool = False, out_dir: str | None = None):
-        self.features = features
-        self.model = model
-        self.feature_params = feature_params
-        self.hidden = hidden
-        self.dropout = dropout
-        self.pooling = pooling
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.optimizer = optimizer
-        self.weight_decay = weight_decay
-        self.C = C
-        self.schedule = schedule
-        self.warmup = warmup
-        self.clip_grad = clip_grad
-        self.patience = patience
-        self.monitor = monitor
-        self.val_fraction = val_fraction
-        self.seed = seed
-        self.device = device
-        self.progress = progress
-        self.out_dir = out_dir
+    Its keywords are the fields of `firth.config.ClassifierConfig`, where
+    every default lives (`TextClassifier(features="tfidf", C=30)`).
+    """
 
     # ---- training -----------------------------------------------------------
 
-    def fit(self, texts: Sequence[str], labels: Sequence[str], resume: bool = False) -> "TextClassifier":
-        """Fit the featurizer and train the model; `resume` continues from out_dir's checkpoint."""
+    def fit(self, texts: Sequence[str], labels: Sequence[str], out_dir: str | Path | None = None,
+            resume: bool = False) -> "TextClassifier":
+        """Fit the featurizer and train the network.
+
+        With `out_dir` the run writes its configuration, metrics, learning
+        curve and checkpoints there; `resume` continues from that checkpoint.
+        """
         texts, labels = list(texts), [str(y) for y in labels]
         _check_fit_data(texts, labels)
-        _check_choice("model", self.model, MODELS)
-        features = self._features_name()
-        _check_choice("features", features, FEATURES)
-        if self.model in WORD_MODELS and features != "projection":
-            raise FirthError(f"the {self.model} model reads words through the projection; "
-                             "use features 'projection'.")
+        self.config_ = config = self.config
         self.classes_ = np.array(sorted(set(labels)))
         y = np.searchsorted(self.classes_, labels)
         train_idx, val_idx = self._validation_split(labels)
-        if self.model not in WORD_MODELS:
-            self.features_ = _construct(feature_class(features), self.feature_params, f"features {features!r}")
+        if not self._net_class().reads_words:
+            self.features_ = _construct(feature_class(config.features_name), config.feature_params,
+                                        f"features {config.features_name!r}")
             try:
                 self.features_.fit([texts[i] for i in train_idx])
             except ValueError as e:  # scikit-learn's "empty vocabulary; perhaps the documents ..."
-                raise FirthError(f"features {features!r} could not be fitted on the training texts: {e}.") from None
+                raise FirthError(f"features {config.features_name!r} could not be fitted on the training texts: "
+                                 f"{e}.") from None
         data = self._dataset(texts, y)
-        torch.manual_seed(self.seed)
+        torch.manual_seed(config.seed)
         self.model_ = self._build_net()
-        config = TrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
-                             optimizer=self.optimizer, weight_decay=self._weight_decay(len(train_idx)),
-                             schedule=self.schedule, warmup=self.warmup, clip_grad=self.clip_grad,
-                             patience=self.patience, monitor=self.monitor, seed=self.seed,
-                             device=self.device, progress=self.progress)
-        trainer = Trainer(self.model_, config, out_dir=self.out_dir)
-        val = data.subset(val_idx) if val_idx else None  # none for tiny data
-        self.history_ = trainer.fit(data.subset(train_idx), val, resume=resume)
+        engine = dataclasses.replace(config, weight_decay=self._weight_decay(len(train_idx)))
+        trainer = Trainer(self.model_, engine, out_dir=out_dir)
+        val = LossEvaluator(data.subset(val_idx), config.monitor.removeprefix("val_"), batch_size=config.batch_size)
+        self.history_ = trainer.fit(data.subset(train_idx), val if val_idx else None, resume=resume)  # none: tiny data
         self.model_ = trainer.model.cpu().eval()
         return self
 
     def _validation_split(self, labels: list[str]) -> tuple[list[int], list[int]]:
         """Rows to train on and rows for early stopping (none when val_fraction is 0)."""
-        if not 0 <= self.val_fraction < 1:
-            raise FirthError(f"val_fraction must be at least 0 and below 1, got {self.val_fraction}.")
-        if self.val_fraction == 0:
+        if self.config_.val_fraction == 0:
             return list(range(len(labels))), []
-        return stratified_split(labels, self.val_fraction, self.seed)
+        return stratified_split(labels, self.config_.val_fraction, self.config_.seed)
 
     def _weight_decay(self, n_train: int) -> float:
         """`weight_decay`, or LogisticRegression's C as one: its penalty |w|^2 / 2C on the summed loss.
@@ -125,32 +95,22 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         training-set size, as in scikit-learn, where a fixed decay does not
         (exactly so with sgd and adam; adamw's decoupled decay is no L2 penalty).
         """
-        if self.C is None:
-            return self.weight_decay
-        if not self.C > 0:
-            raise FirthError(f"C must be positive, got {self.C}.")
-        return 1.0 / (self.C * n_train)
+        if self.config_.C is None:
+            return self.config_.weight_decay
+        return 1.0 / (self.config_.C * n_train)
 
-    def _features_name(self) -> str:
-        return self.features or ("projection" if self.model in WORD_MODELS else "tfidf")
+    def _net_class(self) -> type:
+        return registry.resolve(registry.MODELS, self.config_.model, "model")
 
     def _dataset(self, texts: list[str], y: np.ndarray) -> ArrayDataset | TokenDataset:
         """What the network reads: word lists (word models) or feature rows."""
-        if self.model in WORD_MODELS:
+        if self._net_class().reads_words:
             return TokenDataset([words(t, lowercase=False) for t in texts], y)
         return ArrayDataset(self.features_.transform(texts), y)
 
     def _build_net(self) -> torch.nn.Module:
-        net = model_class(self.model)
-        n_classes = len(self.classes_)
-        if self.model == "softmax":
-            return net(self.features_.n_features_out_, n_classes)
-        if self.model == "mlp":
-            return net(self.features_.n_features_out_, n_classes, tuple(self.hidden), self.dropout)
-        from firth.features.projection import ProjectionConfig
-
-        projection = _construct(ProjectionConfig, self.feature_params, "the projection")
-        return net(n_classes, projection, tuple(self.hidden), self.dropout, self.pooling)
+        n_features = None if self._net_class().reads_words else self.features_.n_features_out_
+        return self._net_class().from_config(self.config_, len(self.classes_), n_features)
 
     # ---- prediction ---------------------------------------------------------
 
@@ -172,32 +132,27 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     # ---- model directory ----------------------------------------------------
 
     def save(self, directory: str | Path) -> None:
-        """Write the model directory atomically (JSON + safetensors, no pickle)."""
+        """Write the model directory atomically: config.json, labels.json, the featurizer, model.safetensors."""
         check_is_fitted(self, "model_")
-        params = {k: v for k, v in self.get_params().items() if k not in ("out_dir", "progress")}
-        with atomic_dir(directory) as tmp:
-            write_json(tmp / CONFIG, {"firth_version": firth.__version__, "type": "TextClassifier",
-                                      "params": params})
-            write_json(tmp / "labels.json", self.classes_.tolist())
-            if self.model not in WORD_MODELS:
+        config = {k: v for k, v in dataclasses.asdict(self.config_).items() if k != "progress"}
+        with model_writer(directory, "TextClassifier", config) as tmp:
+            write_json(tmp / LABELS, self.classes_.tolist())
+            if not self._net_class().reads_words:
                 self.features_.save(tmp)
-            save_tensors(tmp / "model.safetensors", self.model_.state_dict())
+            save_tensors(tmp / WEIGHTS, self.model_.state_dict())
 
     @classmethod
     def load(cls, directory: str | Path) -> "TextClassifier":
         """Read a model directory written by `save`; nothing is unpickled."""
         directory = Path(directory)
-        if not directory.is_dir():
-            raise FirthError(f"{directory}: no such model directory.")
-        config = read_json(directory / CONFIG)
-        if config.get("type") != "TextClassifier":
-            raise FirthError(f"{directory}: is not a firth text classifier (type {config.get('type')!r}).")
-        clf = cls(**config["params"])
-        clf.classes_ = np.array(read_json(directory / "labels.json"))
-        if clf.model not in WORD_MODELS:
-            clf.features_ = feature_class(clf._features_name()).load(directory)
+        _, saved = read_model_config(directory, ("TextClassifier",))
+        clf = cls.from_config(config_from_saved(ClassifierConfig, saved, directory / CONFIG))
+        clf.config_ = clf.config
+        clf.classes_ = np.array(read_json(directory / LABELS))
+        if not clf._net_class().reads_words:
+            clf.features_ = feature_class(clf.config_.features_name).load(directory)
         clf.model_ = clf._build_net()
-        load_weights(clf.model_, directory / "model.safetensors")
+        load_weights(clf.model_, directory / WEIGHTS)
         clf.model_.eval()
         return clf
 

@@ -7,36 +7,42 @@ Transformer encoder layers (pre-LN by default) reads the sentence. The word
 vectors are pooled over the real words only (max, mean, or both), padding
 never counts; with `concat_layers` the input layer and every layer's output
 are pooled and concatenated, for a sentence vector wider than the word
-vectors. With `lexical` a bag of the words' own projections joins them: the
-sum of each word's unit projection times the word's IDF (a hashed count of
-the training paragraphs, firth.features.idf). It keeps the exact lexical
-overlap that paragraph retrieval rewards: 3-5-gram float projections
-weighted by IDF match TF-IDF's retrieval once they are 5,120 wide, and
-learned weights did worse (read from the projection: R@1 0.19-0.21; read
-from the word's context: the Transformer turned into a term weigher and its
-own channel collapsed). So the bag has no parameters, and the Transformer is
-trained on the mixed vector and on its own (firth.train.encoder). The two
-channels are unit vectors weighted so that the cosine of two sentence
-vectors is (1 - lexical_share) times the Transformer channel's cosine plus
+vectors.
+
+With `lexical` a bag of the words' own projections joins them: the sum of
+each word's unit projection times the word's IDF (a hashed count of the
+training paragraphs, firth.features.idf). It keeps the exact lexical overlap
+that paragraph retrieval rewards, which a small Transformer trained for
+minutes does not learn; the bag has no parameters (learned term weights did
+worse, see benchmarks/RESULTS.md), and the Transformer is trained on the mixed
+vector and on its own (firth.losses.objective). The two channels are unit
+vectors weighted so that the cosine of two sentence vectors is
+(1 - lexical_share) times the Transformer channel's cosine plus
 lexical_share times the bag's: neither drowns the other, whatever their
 norms. The bag needs a wide projection to keep words apart, the Transformer
 does not: with `fold` it reads the same projection narrowed `fold` times,
-each hash block's neighbouring positions summed (exactly the projection
-with `bits / fold`), which keeps its input Linear small. An optional Linear
-head maps the vector to `head_dim`.
+each hash block's neighbouring positions summed (exactly the projection with
+`bits / fold`), which keeps its input Linear small. An optional Linear head
+maps the vector to `head_dim`.
 
-    encoder = SentenceEncoder(EncoderConfig(d_model=256, n_layers=2))
+    encoder = SentenceEncoder(d_model=256, n_layers=2).fit(read_paragraph_sentences(["wiki-sample"]))
     vectors = encoder.encode(["A sentence.", "Another one."])   # [2, dim] numpy
+    encoder.save("model/"); firth.load("model/")
 
-Training lives in firth.train.encoder; it fits `SentenceEncoder.net`.
+`fit` holds `val_paragraphs` paragraphs out for validation by retrieval (one
+sentence the query, another the target, among all the held-out targets)
+and trains with the chosen loss on batches of whole paragraphs prepared in
+DataLoader workers; the Trainer brings the schedule (Noam by default),
+checkpoints and resume, early stopping on validation MRR, tokens/second and
+the share of time spent waiting for data.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -45,60 +51,19 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-import firth
+from firth.config import EncoderConfig, config_from_saved, configured
 from firth.errors import FirthError
+from firth.evaluate.retrieval import RetrievalEvaluator
 from firth.features.idf import HashedIDF
-from firth.features.projection import Projection, ProjectionConfig, ProjectedTexts, project_texts
-from firth.io.atomic import atomic_dir
-from firth.io.model_dir import load_weights, read_json, save_tensors, write_json
+from firth.features.projection import Projection, ProjectedTexts, project_texts
+from firth.io.model_dir import CONFIG, WEIGHTS, load_weights, model_writer, read_model_config, save_tensors
+from firth.losses import make_loss
+from firth.losses.objective import EncoderObjective
 from firth.text.segment import words
+from firth.train.paragraphs import ParagraphBatches
+from firth.train.trainer import Trainer
 
-POOLINGS = ("max", "mean", "meanmax")
-CONFIG, WEIGHTS = "config.json", "model.safetensors"
-
-
-@dataclass
-class EncoderConfig:
-    projection: dict = field(default_factory=lambda: {"mode": "float", "ngram_range": [3, 5], "bits": 64})
-    fold: int = 4  # the Transformer reads the projection at bits / fold (the lexical bag at full width)
-    d_model: int = 256
-    n_layers: int = 2
-    n_heads: int = 4
-    d_ff: int = 512
-    dropout: float = 0.0  # the 2018 model removed dropout to train faster
-    pre_ln: bool = True  # LayerNorm before attention and feed-forward (trains without warm-up tricks)
-    pooling: str = "mean"  # max | mean | meanmax
-    concat_layers: bool = True  # pool the input and every layer, concatenated
-    lexical: bool = True  # add the weighted bag of word projections to the sentence vector
-    lexical_share: float = 0.7  # the bag's share of the cosine of two sentence vectors
-    head_dim: int | None = None  # a Linear head on the pooled vector
-    max_words: int = 64  # words of a training sentence kept (encode() takes its own limit)
-
-    def __post_init__(self):
-        if self.pooling not in POOLINGS:
-            raise FirthError(f"unknown pooling {self.pooling!r}; choose one of {', '.join(POOLINGS)}.")
-        if self.d_model % self.n_heads:
-            raise FirthError(f"d_model {self.d_model} is not divisible by n_heads {self.n_heads}.")
-        for name in ("d_model", "n_layers", "n_heads", "d_ff", "max_words", "fold"):
-            if getattr(self, name) < 1:
-                raise FirthError(f"{name} must be at least 1, got {getattr(self, name)}.")
-        if not 0 <= self.lexical_share <= 1:
-            raise FirthError(f"lexical_share must be between 0 and 1, got {self.lexical_share}.")
-        bits = ProjectionConfig(**self.projection).bits
-        if bits % self.fold:
-            raise FirthError(f"fold {self.fold} does not divide the projection's bits {bits}.")
-
-    @property
-    def pooled_width(self) -> int:
-        """The size of the pooled vector, before the head."""
-        per_layer = self.d_model * (2 if self.pooling == "meanmax" else 1)
-        lexical = ProjectionConfig(**self.projection).dim if self.lexical else 0
-        return per_layer * (self.n_layers + 1 if self.concat_layers else 1) + lexical
-
-    @property
-    def width(self) -> int:
-        """The size of a sentence vector."""
-        return self.head_dim or self.pooled_width
+__all__ = ["EncoderConfig", "EncoderOutput", "SentenceEncoder", "SentenceEncoderNet"]
 
 
 class EncoderOutput(NamedTuple):
@@ -184,10 +149,12 @@ class Block(nn.Module):
 
 
 class SentenceEncoderNet(nn.Module):
+    """The encoder network: projected words in, an EncoderOutput (sentence vectors and more) out."""
+
     def __init__(self, config: EncoderConfig):
         super().__init__()
         self.config = config
-        self.projection = Projection(ProjectionConfig(**config.projection))
+        self.projection = Projection(config.projection_config)
         self.embed = nn.Linear(self.projection.dim // config.fold, config.d_model)
         self.layers = nn.ModuleList(Block(config) for _ in range(config.n_layers))
         self.norm = nn.LayerNorm(config.d_model) if config.pre_ln else nn.Identity()
@@ -231,67 +198,100 @@ class SentenceEncoderNet(nn.Module):
             self.idf.fit([normalize(w) for sentence in p for w in words(sentence, lowercase=False)]
                          for p in paragraphs)
 
+    @torch.no_grad()
+    def encode(self, texts: Sequence[str], batch_size: int = 64, normalize_embeddings: bool = False,
+               max_words: int = 256) -> np.ndarray:
+        """One vector per text, [len(texts), width]; texts are batched by length, results in input order.
 
+        Texts longer than `max_words` words are cut (as sentence-transformers cuts at its max_seq_length).
+        """
+        docs = [words(text, lowercase=False)[:max_words] for text in texts]
+        self.eval()
+        order = sorted(range(len(docs)), key=lambda i: len(docs[i]))
+        out = np.zeros((len(docs), self.config.width), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]
+            vectors = self(project_texts(self.projection, [docs[i] for i in rows])).sentences
+            if normalize_embeddings:
+                vectors = F.normalize(vectors, dim=1)
+            out[rows] = vectors.float().cpu().numpy()
+        return out
+
+
+@configured(EncoderConfig)
 class SentenceEncoder:
-    """Sentence vectors from text: `SentenceEncoder.load(dir).encode(texts)`, as sentence-transformers does."""
+    """Sentence vectors from text: `SentenceEncoder().fit(paragraphs).encode(texts)`, as sentence-transformers does.
 
-    def __init__(self, config: EncoderConfig | None = None, net: SentenceEncoderNet | None = None, **kwargs):
-        """A new encoder from `config` (or its fields as keywords), or a view of an existing `net`."""
-        self.config = net.config if net is not None else config or EncoderConfig(**kwargs)
-        self.net = net if net is not None else SentenceEncoderNet(self.config)
+    Its keywords are the fields of `firth.config.EncoderConfig`, where every
+    default lives. `net` is the network: trained by `fit`, read by `load`,
+    and before either freshly initialized.
+    """
+
+    @property
+    def net(self) -> SentenceEncoderNet:
+        if getattr(self, "net_", None) is None:
+            self.net_ = SentenceEncoderNet(self.config)
+        return self.net_
 
     @property
     def dim(self) -> int:
-        return self.config.width
+        return self.net.config.width
 
-    def tokenize(self, texts: Sequence[str], max_words: int) -> list[list[str]]:
-        return [words(text, lowercase=False)[:max_words] for text in texts]
+    def fit(self, paragraphs: Sequence[Sequence[str]], out_dir: str | Path | None = None,
+            resume: bool = False) -> "SentenceEncoder":
+        """Train on paragraphs, each a list of its sentences (firth.train.paragraphs.read_paragraph_sentences).
 
-    @torch.no_grad()
+        With `out_dir` the run writes its configuration, metrics, learning
+        curve and checkpoints there; `resume` continues from that checkpoint.
+        """
+        self.config_ = config = self.config
+        objective = EncoderObjective(make_loss(config.loss, **config.loss_options), config.word_weight)
+        corpus = [list(p) for p in paragraphs]
+        if len(corpus) < config.val_paragraphs + 2:
+            raise FirthError(f"the corpus has {len(corpus)} paragraphs of two or more sentences; training needs "
+                             f"more than {config.val_paragraphs + 1} (validation takes {config.val_paragraphs}).")
+        held = set(np.random.default_rng(config.seed).permutation(len(corpus))[:config.val_paragraphs].tolist())
+        training = [p for i, p in enumerate(corpus) if i not in held]
+        data = ParagraphBatches(training, config.projection_config, config.batch_size, config.max_per_paragraph,
+                                config.max_words)
+        validation = RetrievalEvaluator([corpus[i] for i in sorted(held)]) if held else None
+        torch.manual_seed(config.seed)
+        self.net_ = SentenceEncoderNet(config)
+        self.net_.fit_idf(training)
+        trainer = Trainer(self.net_, config, out_dir=out_dir, loss_fn=objective, classifier=False)
+        self.history_ = trainer.fit(data, validation, resume=resume)
+        self.net_ = trainer.model.cpu().eval()
+        return self
+
     def encode(self, texts: Sequence[str], batch_size: int = 64, normalize_embeddings: bool = False,
                max_words: int = 256, device: str | torch.device | None = None) -> np.ndarray:
-        """One vector per text, [len(texts), dim]; texts are batched by length, results in input order.
+        """One vector per text, [len(texts), dim], in input order (see SentenceEncoderNet.encode).
 
-        Texts longer than `max_words` words are cut (as sentence-transformers cuts at its
-        max_seq_length). The model runs where it is unless `device` is given.
+        The model runs where it is unless `device` is given.
         """
         if isinstance(texts, str):
             raise FirthError("encode takes a list of texts, not one string.")
-        docs = self.tokenize(list(texts), max_words)
         if device is not None:
             self.net.to(device)
-        self.net.eval()
-        order = sorted(range(len(docs)), key=lambda i: len(docs[i]))
-        out = np.zeros((len(docs), self.dim), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]
-            vectors = self.net(project_texts(self.net.projection, [docs[i] for i in rows])).sentences
-            if normalize_embeddings:
-                vectors = nn.functional.normalize(vectors, dim=1)
-            out[rows] = vectors.float().cpu().numpy()
-        return out
+        return self.net.encode(list(texts), batch_size, normalize_embeddings, max_words)
 
     def n_parameters(self) -> int:
         return sum(p.numel() for p in self.net.parameters())
 
     def save(self, directory: str | os.PathLike) -> None:
         """Write the model directory atomically (config.json + model.safetensors, no pickle)."""
-        with atomic_dir(directory) as tmp:
-            write_json(tmp / CONFIG, {"firth_version": firth.__version__, "type": "SentenceEncoder",
-                                      "config": asdict(self.config)})
+        config = {k: v for k, v in dataclasses.asdict(self.net.config).items() if k != "progress"}
+        with model_writer(directory, "SentenceEncoder", config) as tmp:
             save_tensors(tmp / WEIGHTS, {k: v.cpu() for k, v in self.net.state_dict().items()})
 
     @classmethod
     def load(cls, directory: str | os.PathLike) -> "SentenceEncoder":
         """Read a directory written by `save`; nothing is unpickled."""
         directory = Path(directory)
-        if not directory.is_dir():
-            raise FirthError(f"{directory}: no such model directory.")
-        saved = read_json(directory / CONFIG)
-        if saved.get("type") != "SentenceEncoder":
-            raise FirthError(f"{directory}: is not a firth sentence encoder (type {saved.get('type')!r}).")
-        config = {"fold": 1, **saved["config"]}  # models written before `fold` existed read the projection whole
-        encoder = cls(EncoderConfig(**config))
-        load_weights(encoder.net, directory / WEIGHTS)
-        encoder.net.eval()
+        _, saved = read_model_config(directory, ("SentenceEncoder",))
+        saved = {"fold": 1, **saved}  # models written before `fold` existed read the projection whole
+        encoder = cls.from_config(config_from_saved(EncoderConfig, saved, directory / CONFIG))
+        encoder.net_ = SentenceEncoderNet(encoder.config)
+        load_weights(encoder.net_, directory / WEIGHTS)
+        encoder.net_.eval()
         return encoder

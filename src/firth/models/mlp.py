@@ -9,6 +9,13 @@ from torch import nn
 class MLP(nn.Module):
     """Hidden layers of the given sizes, then a linear layer to the class logits."""
 
+    reads_words = False  # it reads a featurizer's vectors
+
+    @classmethod
+    def from_config(cls, config, n_classes: int, n_features: int) -> "MLP":
+        """The network a ClassifierConfig describes."""
+        return cls(n_features, n_classes, tuple(config.hidden), config.dropout)
+
     def __init__(self, n_features: int, n_classes: int, hidden: tuple[int, ...] = (256,),
                  dropout: float = 0.2, batch_norm: bool = True):
         super().__init__()

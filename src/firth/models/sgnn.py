@@ -21,19 +21,27 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from firth.errors import FirthError
-from firth.features.projection import Projection, ProjectionConfig, project_texts
+from firth.config import ProjectionConfig, projection_config
+from firth.features.projection import Projection, project_texts
 from firth.models.encoder import pad
-
-POOLINGS = ("mean", "max", "meanmax", "attention")
+from firth.registry import SGNN_POOLINGS, check_choice
 
 
 class SGNNClassifierNet(nn.Module):
+    """The SGNN classifier on tokenized texts: a projection, dense word layers, pooling, a softmax head."""
+
+    reads_words = True  # it reads the words themselves, through its own projection
+
+    @classmethod
+    def from_config(cls, config, n_classes: int, n_features: int | None = None) -> "SGNNClassifierNet":
+        """The network a ClassifierConfig describes (its feature_params are the projection's)."""
+        return cls(n_classes, projection_config(config.feature_params), tuple(config.hidden), config.dropout,
+                   config.pooling)
+
     def __init__(self, n_classes: int, projection: ProjectionConfig | None = None,
                  hidden: tuple[int, ...] = (256,), dropout: float = 0.2, pooling: str = "mean"):
         super().__init__()
-        if pooling not in POOLINGS:
-            raise FirthError(f"unknown pooling {pooling!r}; choose one of {', '.join(POOLINGS)}.")
+        check_choice("pooling", pooling, SGNN_POOLINGS)
         self.projection = Projection(projection or ProjectionConfig())
         layers: list[nn.Module] = [nn.Linear(self.projection.dim, hidden[0])]
         for before, size in zip(hidden, hidden[1:]):

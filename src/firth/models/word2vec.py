@@ -26,11 +26,8 @@ centres with the same reduced window b form one dense block: contexts
 three batched matrix products, two row gathers and two `index_add_` scatters,
 and no autograd. Two things differ from gensim's one-pair-at-a-time SGD: a
 centre's noise words are shared by its contexts (gensim draws them per pair),
-and a batch's steps are computed from the same weights and summed. On the
-benchmark corpus (benchmarks/word2vec.py --seeds 3, 2 threads each) the
-analogy accuracy matches gensim's (+0.2 points), WordSim-353 comes out higher
-(+0.03) and SimLex-999 a little lower (-0.016); per-pair noise draws give the same, and
-so does any batch size from 32 to 4096 centres.
+and a batch's steps are computed from the same weights and summed;
+benchmarks/RESULTS.md measures what that costs against gensim.
 With `workers` > 1, chunks are trained by that many threads at once on
 shared weights (Hogwild, as word2vec.c and gensim do); torch releases the
 GIL inside each operation. With one worker a CPU run is deterministic for a
@@ -42,6 +39,10 @@ trained [P, dim] matrix, so that any word, even one never seen, has a vector
 (`KeyedVectors.encoder`). Words sharing n-grams share what they learn: good
 for morphology (inflections, rare and unseen words), weaker on meaning than
 a table.
+
+`Word2Vec.save` writes the vectors (a KeyedVectors directory that also holds
+the resolved Word2VecConfig); `Word2Vec.load` and `firth.load` read it back,
+and `KeyedVectors.load` reads its vectors alone.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from array import array
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
 
@@ -64,56 +65,13 @@ from torch import nn
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
+from firth.config import TrainConfig, Word2VecConfig, config_from_saved, configured
 from firth.errors import FirthError
-from firth.features.projection import ProjectionConfig
-from firth.train import TrainConfig, Trainer
-from firth.train.trainer import resolve_device
+from firth.io.model_dir import CONFIG, WEIGHTS, model_writer, read_model_config, save_tensors, write_run_config
+from firth.train.trainer import Trainer, resolve_device
 from firth.vectors import KeyedVectors, ProjectionEncoder
 
-MODELS = ("negative", "softmax")
-INPUTS = ("table", "projection")
 CHUNK = 100_000  # tokens a worker subsamples and windows at once (whole sentences)
-# signed float projections of 3-5-grams (fastText uses 3-6): unrelated words share little, so that
-# the steps of one batch on the shared matrix do not all push every word the same way
-PROJECTION_DEFAULTS = {"mode": "float", "ngram_range": (3, 5)}
-
-
-@dataclass
-class Word2VecConfig:
-    model: str = "negative"  # negative (fast) | softmax (textbook)
-    input: str = "table"  # table | projection (SGNN: vectors for any word; negative sampling only)
-    dim: int = 100
-    window: int = 5  # largest distance between centre and context; each word draws its own 1..window
-    negative: int = 5  # noise words per centre word
-    ns_exponent: float = 0.75  # negatives are drawn from count^ns_exponent
-    sample: float = 1e-3  # subsampling threshold (0: keep every word)
-    min_count: int = 5
-    epochs: int = 5
-    lr: float | None = None  # None: 0.025 (SGD, negative) or 0.003 (Adam, softmax)
-    min_lr: float = 1e-4  # negative sampling decays linearly from lr to min_lr
-    batch_size: int | None = None  # None: 1024 centre words (negative) or 512 pairs (softmax) per step
-    workers: int = 1  # threads training chunks at once (negative sampling)
-    seed: int = 1
-    device: str = "cpu"  # cpu | cuda | auto
-    progress: bool = True
-    projection: dict = field(default_factory=dict)  # ProjectionConfig fields, over PROJECTION_DEFAULTS
-
-    def __post_init__(self):
-        if self.model not in MODELS:
-            raise FirthError(f"unknown word2vec model {self.model!r}; choose one of {', '.join(MODELS)}.")
-        if self.input not in INPUTS:
-            raise FirthError(f"unknown word2vec input {self.input!r}; choose one of {', '.join(INPUTS)}.")
-        if self.model == "softmax" and self.input == "projection":
-            raise FirthError("the projection input trains only with model='negative'.")
-        for name in ("dim", "window", "epochs", "min_count", "workers"):
-            if getattr(self, name) < 1:
-                raise FirthError(f"{name} must be at least 1, got {getattr(self, name)}.")
-        if self.negative < 1 or self.sample < 0:
-            raise FirthError(f"need negative >= 1 and sample >= 0, got {self.negative} and {self.sample}.")
-        if self.lr is None:
-            self.lr = 0.025 if self.model == "negative" else 0.003
-        if self.batch_size is None:
-            self.batch_size = 1024 if self.model == "negative" else 512
 
 
 # --- The corpus as arrays -----------------------------------------------------
@@ -362,17 +320,17 @@ class SkipGramNegative(nn.Module):
 # --- Training -----------------------------------------------------------------
 
 
+@configured(Word2VecConfig)
 class Word2Vec:
     """Train skip-gram word vectors: `Word2Vec(dim=100).fit(sentences).wv_` is a KeyedVectors.
 
-    `sentences` is any iterable of token lists (paragraphs or sentences;
-    windows never cross them), read once. After `fit`: `wv_` (the input
-    vectors, by descending word count), `history_` (one record a epoch) and,
-    for the fast model, `model_` (input and output weights).
+    Its keywords are the fields of `firth.config.Word2VecConfig`, where every
+    default lives. `sentences` is any iterable of token lists (paragraphs or
+    sentences; windows never cross them), read once. After `fit`: `config_`
+    (the resolved configuration), `wv_` (the input vectors, by descending word
+    count), `history_` (one record a epoch) and, for the fast model, `model_`
+    (input and output weights).
     """
-
-    def __init__(self, config: Word2VecConfig | None = None, **kwargs):
-        self.config = config or Word2VecConfig(**kwargs)
 
     def fit(self, sentences: Iterable[Sequence[str]], validation_words: Sequence[str] = (),
             out_dir: str | Path | None = None) -> "Word2Vec":
@@ -381,13 +339,15 @@ class Word2Vec:
         With `out_dir`, the epoch records go to out_dir/metrics.jsonl (the
         softmax model's Trainer also writes its checkpoints and learning curve there).
         """
-        corpus = Corpus.encode(sentences, self.config.min_count)
+        self.config_ = self.config
+        corpus = Corpus.encode(sentences, self.config_.min_count)
         self.history_: list[dict] = []
         self._out_dir = Path(out_dir) if out_dir else None
-        if self._out_dir and self.config.model == "negative":
+        if self._out_dir and self.config_.model == "negative":
             self._out_dir.mkdir(parents=True, exist_ok=True)
             (self._out_dir / "metrics.jsonl").unlink(missing_ok=True)
-        if self.config.model == "softmax":
+            write_run_config(self._out_dir, self.config_)
+        if self.config_.model == "softmax":
             self._fit_softmax(corpus, validation_words)
         else:
             self._fit_negative(corpus, validation_words)
@@ -396,15 +356,15 @@ class Word2Vec:
     # ---- textbook ----
 
     def _fit_softmax(self, corpus: Corpus, validation_words: Sequence[str]) -> None:
-        c = self.config
+        c = self.config_
         torch.manual_seed(c.seed)
         centres, contexts = skipgram_pairs(corpus, c, np.random.default_rng(c.seed))
         if not len(centres):
             raise FirthError("the corpus has no pair of words within a window of each other.")
         model = SkipGramSoftmax(len(corpus.words), c.dim)
-        trainer = Trainer(model, TrainConfig(epochs=c.epochs, batch_size=c.batch_size, lr=c.lr, optimizer="adam",
-                                             patience=None, seed=c.seed, device=c.device, progress=c.progress),
-                          out_dir=self._out_dir, loss_fn=nn.NLLLoss())
+        engine = TrainConfig(epochs=c.epochs, batch_size=c.batch_size, lr=c.lr, optimizer="adam", patience=None,
+                             seed=c.seed, device=c.device, progress=c.progress)
+        trainer = Trainer(model, engine, out_dir=self._out_dir, loss_fn=nn.NLLLoss())
         self.history_ = trainer.fit(PairDataset(centres, contexts))
         self.wv_ = KeyedVectors(corpus.words, model.embed.weight, corpus.counts)
         # after training only: the Trainer's per-epoch validation functions must return a metric to monitor
@@ -413,11 +373,11 @@ class Word2Vec:
     # ---- fast ----
 
     def _fit_negative(self, corpus: Corpus, validation_words: Sequence[str]) -> None:
-        c = self.config
+        c = self.config_
         device = resolve_device(c.device)
         generator = torch.Generator().manual_seed(c.seed)
         if c.input == "projection":
-            projection = ProjectionConfig(**{**PROJECTION_DEFAULTS, **c.projection})
+            projection = c.projection_config
             encoder = ProjectionEncoder(projection, uniform_init(projection.dim, c.dim, generator))
             input_layer = ProjectionInput(encoder, corpus.words)
         else:
@@ -453,7 +413,7 @@ class Word2Vec:
 
     def _lr(self, epoch: int, position: int, corpus: Corpus) -> float:
         """Linear decay from lr to min_lr over all epochs' tokens."""
-        c = self.config
+        c = self.config_
         progress = min(1.0, (epoch * len(corpus.ids) + position) / (c.epochs * len(corpus.ids)))
         return c.lr - (c.lr - c.min_lr) * progress
 
@@ -465,7 +425,7 @@ class Word2Vec:
         (so that a step's words come from one stretch of text, as in sequential
         SGD); within a step, the centres of each reduced window b form one dense block.
         """
-        c = self.config
+        c = self.config_
         start, end = bounds
         rng = np.random.default_rng([c.seed, epoch, start])  # the same draws whichever thread runs it
         keep, noise = tables
@@ -496,7 +456,7 @@ class Word2Vec:
     def _log(self, record: dict) -> None:
         """Keep the epoch record, print it (neighbours on their own lines), append it to metrics.jsonl."""
         self.history_.append(record)
-        if self.config.progress:
+        if self.config_.progress:
             scalars = {k: v for k, v in record.items() if k != "neighbours"}
             tqdm.write(", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in scalars.items()))
             self._print_neighbours(record.get("neighbours", {}))
@@ -510,8 +470,28 @@ class Word2Vec:
         return {w: [n for n, _ in self.wv_.most_similar(w, topn=topn)] for w in known}
 
     def _print_neighbours(self, neighbours: dict[str, list[str]]) -> None:
-        if self.config.progress and neighbours:
+        if self.config_.progress and neighbours:
             tqdm.write("\n".join(f"  {w}: {', '.join(ns)}" for w, ns in neighbours.items()))
+
+
+    # ---- model directory ----
+
+    def save(self, directory: str | Path) -> None:
+        """Write the vectors and the resolved configuration as a model directory (JSON + safetensors)."""
+        config, tensors = self.wv_.state()
+        config["word2vec"] = {k: v for k, v in asdict(self.config_).items() if k != "progress"}
+        with model_writer(directory, "Word2Vec", config) as tmp:
+            save_tensors(tmp / WEIGHTS, tensors)
+
+    @classmethod
+    def load(cls, directory: str | Path) -> "Word2Vec":
+        """Read a directory written by `save`: `wv_` and `config_` as trained; nothing is unpickled."""
+        _, saved = read_model_config(directory, ("Word2Vec",))
+        if not isinstance(saved.get("word2vec"), dict):
+            raise FirthError(f"{Path(directory) / CONFIG}: has no word2vec configuration.")
+        w2v = cls.from_config(config_from_saved(Word2VecConfig, saved["word2vec"], Path(directory) / CONFIG))
+        w2v.config_, w2v.wv_ = w2v.config, KeyedVectors.load(directory)
+        return w2v
 
 
 def train_word2vec(sentences: Iterable[Sequence[str]], **kwargs) -> KeyedVectors:

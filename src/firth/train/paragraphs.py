@@ -12,27 +12,37 @@ featurization overlaps training.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from firth.data import paragraphs
+from firth.config import ProjectionConfig
+from firth.data import DATASETS, paragraphs
 from firth.errors import FirthError
-from firth.features.projection import Projection, ProjectionConfig, ProjectedTexts, project_texts
+from firth.evaluate.retrieval import heldout_split
+from firth.features.projection import Projection, ProjectedTexts, project_texts
 from firth.text.segment import usable_sentences, words
 
 
 def read_paragraph_sentences(sources: Iterable[str], min_words: int = 3,
-                             exclude: frozenset[tuple[str, int]] | set[tuple[str, int]] = frozenset()
+                             exclude: frozenset[tuple[str, int]] | set[tuple[str, int]] | None = None
                              ) -> list[list[str]]:
-    """Each usable paragraph as its list of sentences.
+    """Each usable paragraph of the corpora (registry names or files) as its list of sentences.
 
     A sentence counts when it has at least `min_words` words; a paragraph
     when it has at least two such sentences (one alone teaches nothing).
-    `exclude` holds (source, paragraph index) keys to leave out, such as a
-    benchmark's held-out paragraphs.
+    `exclude` holds (source, paragraph index) keys to leave out; by default
+    (None) the paragraphs that the encoder benchmark holds out of the
+    registry corpora (firth.evaluate.retrieval.heldout_split), so that no
+    model trained on them has seen its test.
     """
+    sources = list(sources)
+    for source in sources:
+        paragraphs(source)  # every corpus is checked before any is read
+    if exclude is None:
+        exclude = benchmark_heldout(sources)
     kept = []
     for source in sources:
         for index, paragraph in enumerate(paragraphs(source)):
@@ -42,6 +52,13 @@ def read_paragraph_sentences(sources: Iterable[str], min_words: int = 3,
             if len(sentences) >= 2:
                 kept.append(sentences)
     return kept
+
+
+def benchmark_heldout(sources: Sequence[str]) -> frozenset[tuple[str, int]]:
+    """The (corpus, paragraph index) keys the encoder benchmark holds out, if any source is a registry corpus."""
+    if not any(source in DATASETS and not Path(source).exists() for source in sources):
+        return frozenset()
+    return heldout_split().keys
 
 
 class ParagraphBatches(Dataset):

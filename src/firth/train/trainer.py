@@ -1,18 +1,20 @@
-"""Trainer: the one training loop of firth.
+"""Trainer: the training loop of the classifier, the sentence encoder and the textbook word2vec.
 
 Mini-batches from a Dataset indexed by lists of rows (a seeded shuffle per
-epoch), any optimizer, a learning-rate schedule, optional gradient clipping,
-evaluation on a validation set after every epoch (and every `eval_every`
-steps), early stopping on a chosen metric with the best weights restored, a
-checkpoint after every epoch (JSON + safetensors, atomic) from which
+epoch), any registered optimizer, a learning-rate schedule, optional gradient
+clipping, evaluation after every epoch (and every `eval_every` steps) by an
+evaluator that names its primary metric and direction (firth.evaluate.evaluators),
+early stopping on that metric with the best weights restored, a checkpoint
+after every epoch (JSON + safetensors, atomic) from which
 `fit(..., resume=True)` continues a killed run to the same result, a progress
-bar with the live loss, `metrics.jsonl` and `learning_curve.png` in `out_dir`.
+bar with the live loss, and `config.json`, `metrics.jsonl` and
+`learning_curve.png` in `out_dir`.
 
-A model maps a batch's inputs to logits; inputs may be tensors or objects
-with `.to(device)` (moved to the device), or anything else the model takes
-(lists of texts, say). Models whose outputs are not class logits (sentence
-encoders) pass `classifier=False` and their own loss; their validation is a
-function of the model returning metrics, such as retrieval scores.
+A model maps a batch's inputs to outputs (class logits, or whatever its loss
+takes); inputs may be tensors or objects with `.to(device)` (moved to the
+device), or anything else the model takes (lists of words, say). Models whose
+outputs are not class logits (sentence encoders) pass `classifier=False` and
+their own loss and evaluator.
 
 A dataset may choose its own batches (a `batches(epoch)` method returning
 lists of rows, e.g. whole paragraphs packed together); `num_workers` prepares
@@ -26,8 +28,7 @@ import copy
 import json
 import math
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -35,34 +36,18 @@ from torch import nn
 from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
 from tqdm.auto import tqdm
 
+from firth import registry
+from firth.config import TrainConfig
 from firth.errors import FirthError
+from firth.evaluate.evaluators import Evaluator, LossEvaluator, to_device
 from firth.evaluate.plots import plot_learning_curves
+from firth.io.model_dir import write_run_config
 from firth.train.checkpoint import load_checkpoint, save_checkpoint
 from firth.train.schedules import lr_factor
 
-OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
+__all__ = ["CHECKPOINT", "TrainConfig", "Trainer", "decay_groups", "resolve_device"]
+
 CHECKPOINT = "checkpoint"
-
-
-@dataclass
-class TrainConfig:
-    epochs: int = 30
-    batch_size: int = 64
-    lr: float = 1e-2
-    optimizer: str = "adam"  # sgd | adam | adamw
-    weight_decay: float = 0.0  # L2 (sgd, adam) or decoupled weight decay (adamw), on weight matrices only
-    betas: tuple[float, float] = (0.9, 0.999)  # Adam's moment decays (the Transformer paper: 0.9, 0.98)
-    eps: float = 1e-8  # Adam's epsilon (the Transformer paper: 1e-9)
-    schedule: str = "constant"  # constant | linear | cosine | noam (see schedules.py)
-    warmup: int = 0  # warm-up steps
-    clip_grad: float | None = None  # max gradient norm
-    patience: int | None = 3  # evaluations without improvement before stopping; None: never
-    monitor: str = "val_loss"  # a validation metric: lower is better for *loss, higher for the rest
-    eval_every: int | None = None  # also evaluate every N steps
-    seed: int = 0
-    device: str = "auto"  # auto | cpu | cuda
-    num_workers: int = 0  # processes preparing batches ahead of the loop (0: in the loop)
-    progress: bool = True
 
 
 def resolve_device(name: str) -> torch.device:
@@ -89,19 +74,11 @@ def decay_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     return [group for group in groups if group["params"]]
 
 
-Validation = Dataset | Callable[[nn.Module], dict]
-
-
 class Trainer:
     """Trains `model` (inputs → logits) with `loss_fn` (cross-entropy by default)."""
 
     def __init__(self, model: nn.Module, config: TrainConfig, out_dir: str | Path | None = None,
                  loss_fn: nn.Module | None = None, classifier: bool = True):
-        if config.optimizer not in OPTIMIZERS:
-            raise FirthError(f"unknown optimizer {config.optimizer!r}; use one of {', '.join(OPTIMIZERS)}.")
-        if not config.monitor.startswith("val_"):
-            raise FirthError(f"unknown monitor {config.monitor!r}; name a validation metric such as val_loss.")
-        lr_factor(config.schedule, 1, 1, config.warmup)  # rejects an unknown schedule now
         self.config = config
         self.device = resolve_device(config.device)
         self.model = model.to(self.device)
@@ -109,7 +86,8 @@ class Trainer:
         self.classifier = classifier
         self.out_dir = Path(out_dir) if out_dir else None
         moments = {} if config.optimizer == "sgd" else {"betas": tuple(config.betas), "eps": config.eps}
-        self.optimizer = OPTIMIZERS[config.optimizer](  # fused: one pass over the parameters per step
+        optimizer = registry.resolve(registry.OPTIMIZERS, config.optimizer, "optimizer")
+        self.optimizer = optimizer(  # fused: one pass over the parameters per step
             decay_groups(self.model, config.weight_decay), lr=config.lr, fused=True, **moments)
         self.history: list[dict] = []
         self.step = 0
@@ -119,12 +97,18 @@ class Trainer:
 
     # ---- the loop -----------------------------------------------------------
 
-    def fit(self, train: Dataset, val: Validation | None = None, resume: bool = False) -> list[dict]:
-        """Train for up to `epochs` epochs (continuing from the checkpoint if `resume`)."""
+    def fit(self, train: Dataset, val: Evaluator | Dataset | None = None, resume: bool = False) -> list[dict]:
+        """Train for up to `epochs` epochs (continuing from the checkpoint if `resume`).
+
+        `val` is an evaluator, or a dataset scored by its mean loss.
+        """
+        if val is not None and not isinstance(val, Evaluator):
+            val = LossEvaluator(val, "loss", self.loss_fn, self.config.batch_size, accuracy=self.classifier)
         start_epoch = self._resume() if resume else 1
         if self.out_dir and start_epoch == 1:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             (self.out_dir / "metrics.jsonl").unlink(missing_ok=True)
+            write_run_config(self.out_dir, self.config)
         total_steps = self.config.epochs * len(self._batch_sampler(train, 1))
         stopped = self.stale_enough()
         for epoch in range(start_epoch, self.config.epochs + 1):
@@ -138,7 +122,7 @@ class Trainer:
             plot_learning_curves(self.history, self.out_dir / "learning_curve.png")
         return self.history
 
-    def _run_epoch(self, train: Dataset, val: Validation | None, epoch: int, total_steps: int) -> bool:
+    def _run_epoch(self, train: Dataset, val: Evaluator | None, epoch: int, total_steps: int) -> bool:
         """One pass over `train`; returns True when early stopping says stop."""
         self.model.train()
         running = _Running(self.classifier)
@@ -167,20 +151,22 @@ class Trainer:
             return self._evaluation_point(epoch, running, val)
         return False
 
-    def _evaluation_point(self, epoch: int, running: "_Running", val: Validation | None) -> bool:
+    def _evaluation_point(self, epoch: int, running: "_Running", val: Evaluator | None) -> bool:
         """Log train and validation metrics; update early stopping; True means stop."""
         record = {"epoch": epoch, "step": self.step, "lr": self.optimizer.param_groups[0]["lr"],
                   **running.record()}
         if val is not None:
-            record.update({f"val_{k}": v for k, v in self._validate(val).items()})
+            self.model.eval()
+            with torch.no_grad():
+                record.update({f"val_{k}": v for k, v in val(self.model).items()})
         self._log(record)
         if val is None:
             return False
-        if self.config.monitor not in record:
-            raise FirthError(f"monitor {self.config.monitor!r} is not among the validation metrics "
+        monitor = f"val_{val.primary_metric}"
+        if monitor not in record:
+            raise FirthError(f"the evaluator's primary metric {val.primary_metric!r} is not among its results "
                              f"({', '.join(k for k in record if k.startswith('val_'))}).")
-        sign = 1 if self.config.monitor.endswith("loss") else -1
-        score = record[self.config.monitor] * sign
+        score = record[monitor] * (-1 if val.greater_is_better else 1)
         if score < self.best_score:
             self.best_score, self.stale = score, 0
             self.best_state = copy.deepcopy(self.model.state_dict())
@@ -188,26 +174,12 @@ class Trainer:
             self.stale += 1
         return self.stale_enough()
 
-    def _validate(self, val: Validation) -> dict:
-        """Metrics on the validation data, or those the validation function returns."""
-        if callable(val) and not isinstance(val, Dataset):
-            self.model.eval()
-            with torch.no_grad():
-                return val(self.model)
-        return self.evaluate(val)
-
     def stale_enough(self) -> bool:
         return self.config.patience is not None and self.stale >= self.config.patience
 
-    @torch.no_grad()
     def evaluate(self, data: Dataset) -> dict:
         """Mean loss (and accuracy, for a classifier) of the model on `data`."""
-        self.model.eval()
-        running = _Running(self.classifier)
-        for x, y in self._loader(data, epoch=None):
-            loss, logits, y = self._loss(x, y)
-            running.add(loss, logits, y)
-        return {"loss": running.loss, **({"acc": running.acc} if self.classifier else {})}
+        return LossEvaluator(data, "loss", self.loss_fn, self.config.batch_size, accuracy=self.classifier)(self.model)
 
     # ---- pieces -------------------------------------------------------------
 
@@ -232,9 +204,8 @@ class Trainer:
                           num_workers=workers, prefetch_factor=4 if workers else None, generator=generator)
 
     def _loss(self, x, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        x = x.to(self.device) if hasattr(x, "to") else x
         y = y.to(self.device)
-        logits = self.model(x)
+        logits = self.model(to_device(x, self.device))
         return self.loss_fn(logits, y), logits, y
 
     def _set_lr(self, total_steps: int) -> None:

@@ -1,0 +1,100 @@
+"""`firth classify`: train, evaluate and apply text classifiers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from firth.cli.inputs import add_reader_options, family, labelled, text_lines
+from firth.cli.options import add_config_options, add_parser, config_from_args
+from firth.config import ClassifierConfig
+from firth.errors import FirthError
+
+
+def add(families) -> None:
+    verbs = family(families, "classify", "Text classifiers: train, evaluate, predict.")
+    train = add_parser(
+        verbs, "train", "Train a classifier on a dataset name or a labelled file/folder.",
+        "Train on DATA (a registry name: its train split; or a labelled file/folder). "
+        "For a registry name, the test split is evaluated at the end.")
+    train.add_argument("data", metavar="DATA")
+    add_reader_options(train)
+    train.add_argument("--test", metavar="FILE", help="a labelled file to evaluate on after training")
+    add_config_options(train, ClassifierConfig)
+    train.add_argument("--out", metavar="DIR", help="run directory (default: runs/<data>)")
+    train.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.set_defaults(run=train_)
+
+    evaluate = add_parser(verbs, "eval", "Accuracy, macro-F1, per-class report, confusion matrix.")
+    evaluate.add_argument("model", metavar="MODEL")
+    evaluate.add_argument("data", metavar="DATA", help="a registry name (its test split) or a labelled file")
+    add_reader_options(evaluate)
+    evaluate.add_argument("--confusion", metavar="PNG",
+                          help="where to draw the confusion matrix (default: beside MODEL)")
+    evaluate.set_defaults(run=eval_)
+
+    predict = add_parser(verbs, "predict", "Labels with probabilities as JSON lines.")
+    predict.add_argument("model", metavar="MODEL")
+    predict.add_argument("input", metavar="FILE", nargs="?", default="-",
+                         help="one text per line; - or nothing reads standard input")
+    predict.set_defaults(run=predict_)
+
+
+def _report_scores(name: str, labels, predicted) -> None:
+    from firth.evaluate.metrics import classification_scores
+
+    scores = classification_scores(labels, predicted)
+    print(f"{name}: accuracy {scores['accuracy']:.4f}  macro-F1 {scores['macro_f1']:.4f}  ({len(labels)} documents)")
+
+
+def train_(args) -> None:
+    from firth.data import DATASETS
+    from firth.models.classifier import TextClassifier
+
+    config = config_from_args(ClassifierConfig, args, progress=not args.quiet)
+    train = labelled(args.data, args, "train")
+    out = Path(args.out or Path("runs") / Path(args.data).stem)
+    clf = TextClassifier.from_config(config).fit(train.texts, train.labels, out_dir=out, resume=args.resume)
+    clf.save(out / "model")
+    print(f"trained {config.model} on {config.features_name} features: {len(train.texts)} documents, "
+          f"{len(clf.classes_)} classes, {len(clf.history_)} epochs")
+    test = None
+    if args.test:
+        test = labelled(args.test, args, "test")
+    elif args.data in DATASETS and not Path(args.data).exists():
+        test = labelled(args.data, args, "test")
+    if test is not None:
+        _report_scores("test", test.labels, clf.predict(test.texts))
+    print(f"model: {out / 'model'}  metrics: {out / 'metrics.jsonl'}  plot: {out / 'learning_curve.png'}")
+
+
+def eval_(args) -> None:
+    from firth.evaluate.metrics import confusion, per_class_report
+    from firth.evaluate.plots import plot_confusion
+    from firth.models.classifier import TextClassifier
+
+    clf = TextClassifier.load(args.model)
+    data = labelled(args.data, args, "test")
+    unknown = sorted(set(data.labels) - set(clf.classes_))
+    if unknown:
+        raise FirthError(f"{args.data}: has labels the model was not trained on ({', '.join(unknown[:5])}); "
+                         f"the model knows {', '.join(map(str, clf.classes_))}.")
+    predicted = clf.predict(data.texts)
+    _report_scores("eval", data.labels, predicted)
+    classes = sorted(set(clf.classes_) | set(data.labels))
+    print(per_class_report(data.labels, predicted, classes))
+    png = Path(args.confusion or Path(args.model).resolve().parent / "confusion_matrix.png")
+    plot_confusion(confusion(data.labels, predicted, classes), classes, png)
+    print(f"confusion matrix: {png}")
+
+
+def predict_(args) -> None:
+    from firth.models.classifier import TextClassifier
+
+    clf = TextClassifier.load(args.model)
+    for row in clf.predict_proba(text_lines(args.input)):
+        best = int(row.argmax())
+        probabilities = {str(c): round(float(p), 6) for c, p in zip(clf.classes_, row)}
+        print(json.dumps({"label": str(clf.classes_[best]), "probability": round(float(row[best]), 6),
+                          "probabilities": probabilities}))

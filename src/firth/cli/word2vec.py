@@ -1,0 +1,139 @@
+"""`firth word2vec`: train skip-gram vectors, query, evaluate, plot and export them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from firth.cli.inputs import family
+from firth.cli.options import add_config_options, add_parser, config_from_args
+from firth.config import Word2VecConfig
+from firth.errors import FirthError
+from firth.registry import ANALOGY_METHODS
+
+
+def add(families) -> None:
+    verbs = family(families, "word2vec", "Skip-gram word vectors: train, query, evaluate, plot.")
+    train = add_parser(
+        verbs, "train", "Train word vectors on paragraph corpora (registry names or files).",
+        "Train skip-gram vectors on CORPUS (registry paragraph corpora such as wiki-sample, or files: plain "
+        "text with blank lines between paragraphs, JSON lines, MediaWiki XML). Windows never cross a paragraph.")
+    train.add_argument("corpus", nargs="+", metavar="CORPUS")
+    add_config_options(train, Word2VecConfig)
+    train.add_argument("--show", nargs="+", default=[], metavar="WORD",
+                       help="print these words' nearest neighbours after every epoch")
+    train.add_argument("--out", metavar="DIR", default="runs/word2vec", help="run directory: model/ and metrics.jsonl")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(run=train_)
+
+    neighbors = add_parser(verbs, "neighbors", "The nearest words by cosine similarity.")
+    neighbors.add_argument("model", metavar="MODEL")
+    neighbors.add_argument("words", nargs="+", metavar="WORD")
+    neighbors.add_argument("--topn", type=int, default=10)
+    neighbors.set_defaults(run=neighbors_)
+
+    analogy = add_parser(verbs, "analogy", "a is to b as c is to ?")
+    analogy.add_argument("model", metavar="MODEL")
+    analogy.add_argument("a")
+    analogy.add_argument("b")
+    analogy.add_argument("c")
+    analogy.add_argument("--topn", type=int, default=5)
+    analogy.add_argument("--method", default="3cosadd", choices=ANALOGY_METHODS)
+    analogy.set_defaults(run=analogy_)
+
+    evaluate = add_parser(verbs, "evaluate",
+                          "Analogy accuracy, WordSim-353 and SimLex-999 Spearman (registry benchmarks).")
+    evaluate.add_argument("model", metavar="MODEL")
+    evaluate.add_argument("--restrict-vocab", type=int, default=30_000, help="only the most frequent words count as known")
+    evaluate.set_defaults(run=evaluate_)
+
+    plot = add_parser(verbs, "plot", "A 2-D map (t-SNE or PCA) of the most frequent words, as PNG.")
+    plot.add_argument("model", metavar="MODEL")
+    plot.add_argument("--words", type=int, default=300, help="how many of the most frequent words")
+    plot.add_argument("--method", default="tsne", choices=["tsne", "pca"])
+    plot.add_argument("--output", metavar="PNG", help="default: word_map.png beside the model directory")
+    plot.set_defaults(run=plot_)
+
+    export = add_parser(verbs, "export", "Write the vectors in word2vec text or binary format.")
+    export.add_argument("model", metavar="MODEL")
+    export.add_argument("output", metavar="FILE")
+    export.add_argument("--binary", action="store_true", help="binary format (default: text)")
+    export.set_defaults(run=export_)
+
+
+def _paragraph_words(sources: list[str]):
+    """Every paragraph of the corpora as a word list, streamed."""
+    from firth.data import paragraphs
+    from firth.text.segment import words
+
+    for source in sources:
+        for paragraph in paragraphs(source):
+            yield words(paragraph.text)
+
+
+def train_(args) -> None:
+    from firth.data import paragraphs
+    from firth.models.word2vec import Word2Vec
+
+    config = config_from_args(Word2VecConfig, args, progress=not args.quiet)
+    for source in args.corpus:  # every corpus is checked before training starts
+        paragraphs(source)
+    out = Path(args.out)
+    w2v = Word2Vec.from_config(config).fit(_paragraph_words(args.corpus), validation_words=args.show, out_dir=out)
+    w2v.save(out / "model")
+    speed = w2v.history_[-1].get("words_per_s") if w2v.history_ else None
+    print(f"trained {config.model} skip-gram: {len(w2v.wv_):,} words, dim {w2v.wv_.vector_size}, "
+          f"{config.epochs} epochs" + (f", {speed:,} words/s" if speed else ""))
+    print(f"model: {out / 'model'}  metrics: {out / 'metrics.jsonl'}")
+
+
+def _load_vectors(path: str):
+    """The word vectors of a Word2Vec or KeyedVectors model directory."""
+    from firth.vectors import KeyedVectors
+
+    return KeyedVectors.load(path)
+
+
+def neighbors_(args) -> None:
+    vectors = _load_vectors(args.model)
+    for word in args.words:
+        neighbours = vectors.most_similar(word, topn=args.topn)
+        print(f"{word}: " + ", ".join(f"{w} ({score:.3f})" for w, score in neighbours))
+
+
+def analogy_(args) -> None:
+    vectors = _load_vectors(args.model)
+    answers = vectors.analogy(args.a, args.b, args.c, topn=args.topn, method=args.method)
+    print(f"{args.a} : {args.b} :: {args.c} : " + ", ".join(f"{w} ({score:.3f})" for w, score in answers))
+
+
+def evaluate_(args) -> None:
+    from firth.data import load
+
+    vectors = _load_vectors(args.model)
+    analogies = vectors.evaluate_word_analogies(load("word-analogies"), restrict_vocab=args.restrict_vocab)
+    print(f"analogies (3CosAdd, {args.restrict_vocab:,} most frequent words): accuracy {analogies.score:.4f}, "
+          f"{analogies.oov_ratio:.1f}% of questions out of vocabulary")
+    for name in ("wordsim353", "simlex999"):
+        result = vectors.evaluate_word_pairs(load(name), restrict_vocab=args.restrict_vocab)
+        print(f"{name}: Spearman {result.spearman[0]:.4f}, Pearson {result.pearson[0]:.4f}, "
+              f"{result.oov_ratio:.1f}% of pairs out of vocabulary")
+
+
+def plot_(args) -> None:
+    from firth.evaluate.plots import plot_word_map, word_map_coordinates
+
+    vectors = _load_vectors(args.model)
+    if args.words < 2:
+        raise FirthError(f"--words must be at least 2, got {args.words}.")
+    words = vectors.index_to_key[:args.words]
+    points = word_map_coordinates(vectors.unit_vectors[:len(words)], args.method)
+    png = Path(args.output or Path(args.model).resolve().parent / "word_map.png")
+    method = {"tsne": "t-SNE", "pca": "PCA"}[args.method]
+    plot_word_map(words, points, png, title=f"{method} map of the {len(words)} most frequent words")
+    print(f"word map: {png}")
+
+
+def export_(args) -> None:
+    vectors = _load_vectors(args.model)
+    vectors.save_word2vec_format(args.output, binary=args.binary)
+    print(f"{len(vectors):,} vectors of dim {vectors.vector_size} written to {args.output}")

@@ -1,0 +1,56 @@
+"""The sentence encoder's training objective: its sentence loss on both channels, and an optional word-level head.
+
+`output` is the encoder's EncoderOutput (firth.models.encoder): the sentence
+vectors, the Transformer channel alone (beside a lexical one), and the last
+layer's word vectors with their mask.
+
+    objective = EncoderObjective(make_loss("infonce"), word_weight=0.0)
+    loss = objective(net(batch), paragraph_ids)
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from firth.errors import FirthError
+from firth.losses.similarity_bxent import SimilarityBXENT
+
+
+class EncoderObjective(nn.Module):
+    """The sentence loss, the same loss on the Transformer channel alone, and an optional word-level head.
+
+    With a lexical channel the sentence vector mixes the fixed IDF bag with the
+    Transformer's pooled vector; trained only through that mix, the Transformer
+    learned nothing it could retrieve with on its own when we tried it,
+    so the loss on its vector alone is added.
+    The word-level head (with `word_weight` > 0) asks the words of one paragraph
+    to be closer to each other than to other paragraphs' words:
+    `words_per_sentence` word vectors of each sentence (evenly spaced over its
+    real words) join one SimilarityBXENT matrix, and
+    loss = (1 - word_weight) * sentence losses + word_weight * word loss.
+    """
+
+    def __init__(self, sentence_loss: nn.Module, word_weight: float = 0.0, words_per_sentence: int = 4):
+        super().__init__()
+        if not 0 <= word_weight <= 1:
+            raise FirthError(f"word_weight must be between 0 and 1, got {word_weight}.")
+        self.sentence_loss = sentence_loss
+        self.word_weight = word_weight
+        self.words_per_sentence = words_per_sentence
+        self.word_loss = SimilarityBXENT()
+
+    def forward(self, output, groups: torch.Tensor) -> torch.Tensor:
+        loss = self.sentence_loss(output.sentences, groups)
+        if output.transformer is not None:
+            loss = loss + self.sentence_loss(output.transformer, groups)
+        if not self.word_weight:
+            return loss
+        return (1 - self.word_weight) * loss + self.word_weight * self._words_loss(output, groups)
+
+    def _words_loss(self, output, groups: torch.Tensor) -> torch.Tensor:
+        k = self.words_per_sentence
+        last = (output.mask.sum(1) - 1).clamp(min=0)
+        positions = (torch.arange(k, device=last.device)[None, :] * last[:, None] / max(k - 1, 1)).round().long()
+        picked = output.words.gather(1, positions[:, :, None].expand(-1, -1, output.words.shape[-1]))
+        return self.word_loss(picked.reshape(-1, picked.shape[-1]), groups.repeat_interleave(k))
