@@ -125,7 +125,7 @@ def run_tfidf_lr(train_texts, train_y, test_texts, test_y) -> dict:
 
 
 def run_firth(name: str, params: dict, train_texts, train_y, test_texts, test_y, tmp: Path) -> dict:
-    clf = TextClassifier(seed=0, device="cpu", **params)
+    clf = TextClassifier(seed=0, device="cpu", progress=False, **params)
     _, train_s = timed(lambda: clf.fit(train_texts, train_y))
     predicted, predict_s = timed(lambda: clf.predict(test_texts), PREDICT_REPEATS)
     clf.save(tmp / name)

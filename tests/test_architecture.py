@@ -78,6 +78,19 @@ def test_the_word2vec_directory_holds_its_configuration_and_its_vectors(saved):
     assert np.array_equal(firth.KeyedVectors.load(saved["word2vec"]).vectors, w2v.wv_.vectors)
 
 
+def test_each_family_writes_its_resolved_configuration_into_the_run_directory(tmp_path):
+    bbc = read_labelled(Path(__file__).parent / "fixtures" / "bbc")
+    firth.TextClassifier(features="counts", epochs=1, C=5, device="cpu", progress=False).fit(
+        bbc.texts, bbc.labels, out_dir=tmp_path / "clf")
+    sentences = [text.lower().split() for text in bbc.texts]
+    for model in ("negative", "softmax"):
+        firth.Word2Vec(model=model, dim=4, min_count=3, epochs=1, progress=False).fit(sentences, out_dir=tmp_path / model)
+    for run, kind, field, value in [("clf", "ClassifierConfig", "C", 5), ("negative", "Word2VecConfig", "model", "negative"),
+                                    ("softmax", "Word2VecConfig", "lr", 0.003)]:
+        stamped = json.loads((tmp_path / run / "config.json").read_text())
+        assert stamped["type"] == kind and stamped["config"][field] == value, run
+
+
 def test_foreign_and_damaged_directories_are_one_sentence(saved, tmp_path):
     with pytest.raises(FirthError, match=r"no such model directory\.$"):
         firth.load(tmp_path / "missing")
@@ -168,12 +181,19 @@ def test_parsed_defaults_give_the_python_defaults():
         assert config_from_args(config_class, args) == config_class(), family
 
 
-def test_every_help_shows_each_options_default(capsys):
-    for parser in _train_parsers().values():
-        for action in parser._actions:
-            if action.option_strings and action.dest not in ("help",):
-                assert "default" in parser._get_formatter()._get_help_string(action) or \
-                       "(default" in (action.help or ""), action.dest
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    action = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+    return dict(action.choices) if action else {}
+
+
+def test_every_help_shows_each_options_default():
+    verbs = [verb for family in _subparsers(build_parser()).values() for verb in _subparsers(family).values()]
+    assert len(verbs) == 15
+    for verb in verbs:
+        options = [a for a in verb._actions if a.option_strings and not a.required and a.default is not argparse.SUPPRESS]
+        for action in options:
+            assert "(default" in verb._get_formatter()._get_help_string(action), (verb.prog, action.dest)
+        assert verb.format_help().count("(default") >= len(options), verb.prog
 
 
 def _modules_loaded_by(code: str) -> set[str]:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from firth.cli.inputs import add_reader_options, family, labelled, text_lines
-from firth.cli.options import add_config_options, add_parser, config_from_args
+from firth.cli.options import add_parser, add_training_options, config_from_args
 from firth.config import ClassifierConfig
 from firth.errors import FirthError
 
@@ -20,10 +20,7 @@ def add(families) -> None:
     train.add_argument("data", metavar="DATA")
     add_reader_options(train)
     train.add_argument("--test", metavar="FILE", help="a labelled file to evaluate on after training")
-    add_config_options(train, ClassifierConfig)
-    train.add_argument("--out", metavar="DIR", help="run directory (default: runs/<data>)")
-    train.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
-    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_training_options(train, ClassifierConfig, None, "run directory (default: runs/<data>)")
     train.set_defaults(run=train_)
 
     evaluate = add_parser(verbs, "eval", "Accuracy, macro-F1, per-class report, confusion matrix.")

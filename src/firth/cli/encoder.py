@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from firth.cli.inputs import family, text_lines
-from firth.cli.options import add_config_options, add_parser, config_from_args
+from firth.cli.options import add_parser, add_training_options, config_from_args
 from firth.config import EncoderConfig
 from firth.errors import FirthError
 
@@ -19,25 +19,22 @@ def add(families) -> None:
         "with blank lines between paragraphs, JSON lines, MediaWiki XML). The benchmark's held-out paragraphs "
         "of the registry corpora are left out.")
     train.add_argument("corpus", nargs="+", metavar="CORPUS")
-    add_config_options(train, EncoderConfig)
-    train.add_argument("--out", metavar="DIR", default="runs/encoder", help="run directory")
-    train.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
-    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_training_options(train, EncoderConfig, "runs/encoder")
     train.set_defaults(run=train_)
 
     embed = add_parser(verbs, "embed", "Vectors of the lines of a file, as .npy or JSON lines.")
     embed.add_argument("model", metavar="MODEL")
     embed.add_argument("input", metavar="FILE", help="one text per line; - reads standard input")
     embed.add_argument("--output", metavar="FILE", required=True, help="a .npy file, or JSON lines otherwise")
-    embed.add_argument("--batch-size", type=int, default=64)
+    embed.add_argument("--batch-size", type=int, default=64, help="texts encoded together")
     embed.add_argument("--normalize", action="store_true", help="unit-length vectors")
     embed.set_defaults(run=embed_)
 
     similar = add_parser(verbs, "similar", "The lines of a corpus file most similar to a query.")
     similar.add_argument("model", metavar="MODEL")
-    similar.add_argument("--query", required=True)
+    similar.add_argument("--query", required=True, help="the text to look for")
     similar.add_argument("--corpus", required=True, metavar="FILE", help="one text per line")
-    similar.add_argument("-k", type=int, default=10)
+    similar.add_argument("-k", type=int, default=10, help="how many lines to show")
     similar.set_defaults(run=similar_)
 
     heatmap = add_parser(

@@ -24,7 +24,7 @@ class Formatter(argparse.HelpFormatter):
 
     def _get_help_string(self, action: argparse.Action) -> str:
         help = action.help or ""
-        if "(default" in help or not action.option_strings or action.default is argparse.SUPPRESS:
+        if "(default" in help or not action.option_strings or action.required or action.default is argparse.SUPPRESS:
             return help
         return f"{help} (default: %(default)s)"
 
@@ -40,6 +40,16 @@ def add_config_options(parser: argparse.ArgumentParser, config_class: type) -> N
     for f in fields(config_class):
         if f.metadata.get("cli", True):
             parser.add_argument(_flag(f), dest=f.name, **_argument(f, hints[f.name]))
+
+
+def add_training_options(parser: argparse.ArgumentParser, config_class: type, out_default: str | None,
+                         out_help: str = "run directory", resume: bool = True) -> None:
+    """A `train` verb's options: the configuration's fields, then --out, --resume (where a run can resume) and --quiet."""
+    add_config_options(parser, config_class)
+    parser.add_argument("--out", metavar="DIR", default=out_default, help=out_help)
+    if resume:
+        parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def config_from_args(config_class: type, args: argparse.Namespace, **fixed: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from firth.cli.inputs import family
-from firth.cli.options import add_config_options, add_parser, config_from_args
+from firth.cli.options import add_parser, add_training_options, config_from_args
 from firth.config import Word2VecConfig
 from firth.errors import FirthError
 from firth.registry import ANALOGY_METHODS
@@ -18,17 +18,16 @@ def add(families) -> None:
         "Train skip-gram vectors on CORPUS (registry paragraph corpora such as wiki-sample, or files: plain "
         "text with blank lines between paragraphs, JSON lines, MediaWiki XML). Windows never cross a paragraph.")
     train.add_argument("corpus", nargs="+", metavar="CORPUS")
-    add_config_options(train, Word2VecConfig)
     train.add_argument("--show", nargs="+", default=[], metavar="WORD",
                        help="print these words' nearest neighbours after every epoch")
-    train.add_argument("--out", metavar="DIR", default="runs/word2vec", help="run directory: model/ and metrics.jsonl")
-    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_training_options(train, Word2VecConfig, "runs/word2vec", "run directory: model/ and metrics.jsonl",
+                         resume=False)
     train.set_defaults(run=train_)
 
     neighbors = add_parser(verbs, "neighbors", "The nearest words by cosine similarity.")
     neighbors.add_argument("model", metavar="MODEL")
     neighbors.add_argument("words", nargs="+", metavar="WORD")
-    neighbors.add_argument("--topn", type=int, default=10)
+    neighbors.add_argument("--topn", type=int, default=10, help="how many neighbours of each word")
     neighbors.set_defaults(run=neighbors_)
 
     analogy = add_parser(verbs, "analogy", "a is to b as c is to ?")
@@ -36,8 +35,9 @@ def add(families) -> None:
     analogy.add_argument("a")
     analogy.add_argument("b")
     analogy.add_argument("c")
-    analogy.add_argument("--topn", type=int, default=5)
-    analogy.add_argument("--method", default="3cosadd", choices=ANALOGY_METHODS)
+    analogy.add_argument("--topn", type=int, default=5, help="how many answers")
+    analogy.add_argument("--method", default="3cosadd", choices=ANALOGY_METHODS,
+                         help="3CosAdd (b - a + c) or 3CosMul (Levy & Goldberg)")
     analogy.set_defaults(run=analogy_)
 
     evaluate = add_parser(verbs, "evaluate",
@@ -49,7 +49,7 @@ def add(families) -> None:
     plot = add_parser(verbs, "plot", "A 2-D map (t-SNE or PCA) of the most frequent words, as PNG.")
     plot.add_argument("model", metavar="MODEL")
     plot.add_argument("--words", type=int, default=300, help="how many of the most frequent words")
-    plot.add_argument("--method", default="tsne", choices=["tsne", "pca"])
+    plot.add_argument("--method", default="tsne", choices=["tsne", "pca"], help="how the map is drawn")
     plot.add_argument("--output", metavar="PNG", help="default: word_map.png beside the model directory")
     plot.set_defaults(run=plot_)
 

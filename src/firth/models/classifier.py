@@ -32,7 +32,7 @@ from firth.errors import FirthError
 from firth.evaluate.evaluators import LossEvaluator
 from firth.features import feature_class
 from firth.io.model_dir import (CONFIG, WEIGHTS, load_weights, model_writer, read_json, read_model_config,
-                                save_tensors, write_json)
+                                save_tensors, write_json, write_run_config)
 from firth.text.segment import words
 from firth.train.data import ArrayDataset, TokenDataset
 from firth.train.trainer import Trainer
@@ -74,6 +74,8 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         data = self._dataset(texts, y)
         torch.manual_seed(config.seed)
         self.model_ = self._build_net()
+        if out_dir:
+            write_run_config(out_dir, config)
         engine = dataclasses.replace(config, weight_decay=self._weight_decay(len(train_idx)))
         trainer = Trainer(self.model_, engine, out_dir=out_dir)
         val = LossEvaluator(data.subset(val_idx), config.monitor.removeprefix("val_"), batch_size=config.batch_size)

@@ -56,7 +56,8 @@ from firth.errors import FirthError
 from firth.evaluate.retrieval import RetrievalEvaluator
 from firth.features.idf import HashedIDF
 from firth.features.projection import Projection, ProjectedTexts, project_texts
-from firth.io.model_dir import CONFIG, WEIGHTS, load_weights, model_writer, read_model_config, save_tensors
+from firth.io.model_dir import (CONFIG, WEIGHTS, load_weights, model_writer, read_model_config, save_tensors,
+                                write_run_config)
 from firth.losses import make_loss
 from firth.losses.objective import EncoderObjective
 from firth.text.segment import words
@@ -258,6 +259,8 @@ class SentenceEncoder:
         torch.manual_seed(config.seed)
         self.net_ = SentenceEncoderNet(config)
         self.net_.fit_idf(training)
+        if out_dir:
+            write_run_config(out_dir, config)
         trainer = Trainer(self.net_, config, out_dir=out_dir, loss_fn=objective, classifier=False)
         self.history_ = trainer.fit(data, validation, resume=resume)
         self.net_ = trainer.model.cpu().eval()

@@ -343,10 +343,11 @@ class Word2Vec:
         corpus = Corpus.encode(sentences, self.config_.min_count)
         self.history_: list[dict] = []
         self._out_dir = Path(out_dir) if out_dir else None
+        if self._out_dir:
+            write_run_config(self._out_dir, self.config_)
         if self._out_dir and self.config_.model == "negative":
             self._out_dir.mkdir(parents=True, exist_ok=True)
             (self._out_dir / "metrics.jsonl").unlink(missing_ok=True)
-            write_run_config(self._out_dir, self.config_)
         if self.config_.model == "softmax":
             self._fit_softmax(corpus, validation_words)
         else:

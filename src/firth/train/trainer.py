@@ -7,8 +7,8 @@ evaluator that names its primary metric and direction (firth.evaluate.evaluators
 early stopping on that metric with the best weights restored, a checkpoint
 after every epoch (JSON + safetensors, atomic) from which
 `fit(..., resume=True)` continues a killed run to the same result, a progress
-bar with the live loss, and `config.json`, `metrics.jsonl` and
-`learning_curve.png` in `out_dir`.
+bar with the live loss, and `metrics.jsonl` and `learning_curve.png` in
+`out_dir` (each family writes its resolved configuration there as `config.json`).
 
 A model maps a batch's inputs to outputs (class logits, or whatever its loss
 takes); inputs may be tensors or objects with `.to(device)` (moved to the
@@ -41,7 +41,6 @@ from firth.config import TrainConfig
 from firth.errors import FirthError
 from firth.evaluate.evaluators import Evaluator, LossEvaluator, to_device
 from firth.evaluate.plots import plot_learning_curves
-from firth.io.model_dir import write_run_config
 from firth.train.checkpoint import load_checkpoint, save_checkpoint
 from firth.train.schedules import lr_factor
 
@@ -108,7 +107,6 @@ class Trainer:
         if self.out_dir and start_epoch == 1:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             (self.out_dir / "metrics.jsonl").unlink(missing_ok=True)
-            write_run_config(self.out_dir, self.config)
         total_steps = self.config.epochs * len(self._batch_sampler(train, 1))
         stopped = self.stale_enough()
         for epoch in range(start_epoch, self.config.epochs + 1):
