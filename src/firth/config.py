@@ -19,6 +19,7 @@ directory. This module imports nothing heavy, so `firth --help` stays fast.
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import MISSING, Field, dataclass, field, fields
 from typing import Any
@@ -359,8 +360,9 @@ def configured(config_class: type) -> type:
     """A class decorator: the constructor takes the fields of `config_class` as keywords.
 
     The defaults stay in the dataclass alone. The fields become attributes
-    (what scikit-learn's get_params/set_params/clone read), and `config`
-    builds the checked dataclass from them when the estimator needs it.
+    (what scikit-learn's get_params/set_params/clone read, through the
+    constructor's signature), and `config` builds the checked dataclass from
+    them when the estimator needs it.
     """
     names = tuple(f.name for f in fields(config_class))
 
@@ -372,13 +374,16 @@ def configured(config_class: type) -> type:
         for f in fields(config_class):
             setattr(self, f.name, params[f.name] if f.name in params else default_of(f))
 
-    def cls_decorator(cls: type) -> type:
+    __init__.__signature__ = inspect.Signature(
+        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        + [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=default_of(f)) for f in fields(config_class)])
+
+    def decorate(cls: type) -> type:
         cls.Config = config_class
         cls.__init__ = __init__
-        cls._get_param_names = classmethod(lambda _: sorted(names))
         cls.config = property(lambda self: config_class(**{n: getattr(self, n) for n in names}),
                               doc=f"The {config_class.__name__} of the current parameters (checked).")
         cls.from_config = classmethod(lambda c, config: c(**field_values(config)))
         return cls
 
-    return cls_decorator
+    return decorate
