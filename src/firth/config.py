@@ -19,8 +19,11 @@ directory. This module imports nothing heavy, so `firth --help` stays fast.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
+import os
+import typing
 from dataclasses import MISSING, Field, dataclass, field, fields
 from typing import Any
 
@@ -53,13 +56,85 @@ def field_values(config: Any) -> dict[str, Any]:
     return {f.name: getattr(config, f.name) for f in fields(config)}
 
 
+MEMORY_LIMIT_ENV = "FIRTH_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = 8 * 2**30  # bytes one model, batch or buffer may take; FIRTH_MEMORY_LIMIT overrides
+PROJECTION_CACHE = 50_000  # words a Projection caches (firth.features.projection)
+MAX_NGRAM = 32  # the longest character n-gram a projection takes
+WORD2VEC_CHUNK = 100_000  # tokens a word2vec worker subsamples and windows at once
+
+
+def memory_limit() -> int:
+    """The bytes one allocation may take: FIRTH_MEMORY_LIMIT (a number of bytes, or with K, M, G) or 8 GiB."""
+    text = os.environ.get(MEMORY_LIMIT_ENV, "").strip().upper()
+    if not text:
+        return DEFAULT_MEMORY_LIMIT
+    scale = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}.get(text[-1:], 1)
+    try:
+        return int(float(text.rstrip("KMGT")) * scale)
+    except ValueError:
+        raise FirthError(f"{MEMORY_LIMIT_ENV}={os.environ[MEMORY_LIMIT_ENV]!r} is not a number of bytes "
+                         "(such as 16G).") from None
+
+
+def check_bytes(what: str, n_bytes: float, options: str) -> None:
+    """A FirthError when `what` would take more than the memory limit, naming the options that size it."""
+    limit = memory_limit()
+    if n_bytes > limit:
+        raise FirthError(f"{what} would take {n_bytes / 2**30:,.1f} GiB, above the limit of {limit / 2**30:,.1f} GiB; "
+                         f"lower {options}, or raise {MEMORY_LIMIT_ENV} if you mean it.")
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+_SIMPLE = {bool: (lambda v: isinstance(v, bool), "true or false"),
+           int: (_whole, "a whole number"),
+           float: (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "a number"),
+           str: (lambda v: isinstance(v, str), "a string"),
+           dict: (lambda v: isinstance(v, dict), "a JSON object of names to values")}
+
+
+def _conform(value: Any, hint: Any) -> tuple[bool, Any, str]:
+    """(whether `value` fits the annotation `hint`, the value with lists made tuples, what `hint` asks for)."""
+    args = typing.get_args(hint)
+    if type(None) in args:  # X | None
+        inner = next(a for a in args if a is not type(None))
+        ok, value, wanted = (True, None, "") if value is None else _conform(value, inner)
+        return ok, value, f"{wanted or _conform(None, inner)[2]}, or none"
+    if typing.get_origin(hint) is tuple:
+        item = args[0]
+        plural = _SIMPLE[item][1].removeprefix("a ") + "s"
+        wanted = f"a list of {plural}" if args[-1] is Ellipsis else f"a list of {len(args)} {plural}"
+        if not isinstance(value, (list, tuple)) or (args[-1] is not Ellipsis and len(value) != len(args)):
+            return False, value, wanted
+        return all(_SIMPLE[item][0](v) for v in value), tuple(value), wanted
+    check, wanted = _SIMPLE[hint]
+    return (value is not None and check(value)), value, wanted
+
+
+@functools.cache
+def _hints(config_class: type) -> dict[str, Any]:
+    return typing.get_type_hints(config_class)
+
+
+def check_types(config: Any) -> None:
+    """A FirthError naming the first field whose value does not fit its annotation; lists become tuples."""
+    hints = _hints(type(config))
+    for f in fields(config):
+        ok, value, wanted = _conform(getattr(config, f.name), hints[f.name])
+        if not ok:
+            raise FirthError(f"{f.name} must be {wanted}, got {getattr(config, f.name)!r}.")
+        object.__setattr__(config, f.name, value)
+
+
 def _at_least(config: Any, minimum: float, *names: str, optional: bool = False) -> None:
     for name in names:
         value = getattr(config, name)
         if optional and value is None:
             continue
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or not value >= minimum:
-            raise FirthError(f"{name} must be a number of at least {minimum}, got {value!r}.")
+        if not value >= minimum:
+            raise FirthError(f"{name} must be at least {minimum}, got {value!r}.")
 
 
 def _positive_finite(config: Any, *names: str, optional: bool = False) -> None:
@@ -67,14 +142,13 @@ def _positive_finite(config: Any, *names: str, optional: bool = False) -> None:
         value = getattr(config, name)
         if optional and value is None:
             continue
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or not (0 < value < math.inf):
+        if not 0 < value < math.inf:
             raise FirthError(f"{name} must be a positive finite number, got {value!r}.")
 
 
 def _fraction(config: Any, name: str, *, below_one: bool = False) -> None:
     value = getattr(config, name)
-    top_ok = value < 1 if below_one else value <= 1
-    if not isinstance(value, (int, float)) or not (0 <= value and top_ok):
+    if not (0 <= value and (value < 1 if below_one else value <= 1)):
         raise FirthError(f"{name} must be between 0 and 1{' (exclusive)' if below_one else ''}, got {value!r}.")
 
 
@@ -92,14 +166,17 @@ class ProjectionConfig:
     seed: int = 0
 
     def __post_init__(self):
-        object.__setattr__(self, "ngram_range", tuple(self.ngram_range))
-        object.__setattr__(self, "markers", tuple(self.markers))
+        check_types(self)
         low, high = self.ngram_range
-        if not 1 <= low <= high:
-            raise FirthError(f"ngram_range must be (low, high) with 1 <= low <= high, got {self.ngram_range}.")
+        if not 1 <= low <= high <= MAX_NGRAM:
+            raise FirthError(f"ngram_range must be [low, high] with 1 <= low <= high <= {MAX_NGRAM}, "
+                             f"got {list(self.ngram_range)}.")
         check_choice("projection mode", self.mode, ("binary", "ternary", "float"))
-        if not (self.n_hashes >= 1 and 1 <= self.bits <= 32768):
-            raise FirthError(f"need n_hashes >= 1 and 1 <= bits <= 32768, got {self.n_hashes} and {self.bits}.")
+        _at_least(self, 1, "n_hashes", "bits")
+        _at_least(self, 0, "seed")
+        if self.bits > 32768:
+            raise FirthError(f"bits must be at most 32768, got {self.bits}.")
+        check_bytes("the projection's word cache", PROJECTION_CACHE * self.dim, "the projection's n_hashes or bits")
 
     @property
     def dim(self) -> int:
@@ -145,7 +222,7 @@ class TrainConfig:
     progress: bool = option(True, "progress bars and per-evaluation lines", cli=False)
 
     def __post_init__(self):
-        self.betas = tuple(self.betas)
+        check_types(self)
         check_choice("optimizer", self.optimizer, registry.OPTIMIZERS)
         check_choice("schedule", self.schedule, registry.SCHEDULES)
         _at_least(self, 1, "epochs", "batch_size")
@@ -153,8 +230,8 @@ class TrainConfig:
         _at_least(self, 0, "weight_decay", "warmup", "num_workers", "seed")
         _positive_finite(self, "lr", "eps")
         _positive_finite(self, "clip_grad", optional=True)
-        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
-            raise FirthError(f"betas must be two numbers in [0, 1), got {self.betas}.")
+        if not all(0 <= b < 1 for b in self.betas):
+            raise FirthError(f"betas must be two numbers in [0, 1), got {list(self.betas)}.")
         if self.device != "auto" and self.device != "cpu" and not self.device.startswith("cuda"):
             raise FirthError(f"unknown device {self.device!r}; use auto, cpu or cuda.")
 
@@ -179,22 +256,29 @@ class ClassifierConfig(TrainConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        self.hidden = tuple(self.hidden)
         check_choice("model", self.model, registry.MODELS)
         check_choice("features", self.features_name, registry.FEATURES)
         check_choice("pooling", self.pooling, registry.SGNN_POOLINGS)
         check_choice("monitor", self.monitor, ("val_loss", "val_acc"))
         if self.model == "sgnn" and self.features_name != "projection":
             raise FirthError("the sgnn model reads words through the projection; use features 'projection'.")
-        if not self.hidden:
-            raise FirthError("hidden must list at least one layer size.")
-        if not all(isinstance(h, int) and h >= 1 for h in self.hidden):
-            raise FirthError(f"hidden layer sizes must be whole numbers of at least 1, got {self.hidden}.")
+        if not self.hidden or min(self.hidden) < 1:
+            raise FirthError(f"hidden must list one or more layer sizes of at least 1, got {list(self.hidden)}.")
         _fraction(self, "dropout", below_one=True)
         _fraction(self, "val_fraction", below_one=True)
         _positive_finite(self, "C", optional=True)
-        if self.feature_params is not None and not isinstance(self.feature_params, dict):
-            raise FirthError(f"feature_params must be a dict of parameter names to values, got {self.feature_params!r}.")
+        self._check_feature_params()
+
+    def _check_feature_params(self) -> None:
+        """Unknown featurizer (or sgnn projection) parameters fail now, before any data is read."""
+        if self.model == "sgnn":
+            projection_config(self.feature_params)
+            return
+        known = set(inspect.signature(registry.resolve(registry.FEATURES, self.features_name, "features")).parameters)
+        unknown = sorted(set(self.feature_params or {}) - known)
+        if unknown:
+            raise FirthError(f"unknown parameter {unknown[0]!r} for features {self.features_name!r}; "
+                             f"its parameters are {', '.join(sorted(known))}.")
 
     @property
     def features_name(self) -> str:
@@ -267,6 +351,25 @@ class EncoderConfig(TrainConfig):
         bits = self.projection_config.bits
         if bits % self.fold:
             raise FirthError(f"fold {self.fold} does not divide the projection's bits {bits}.")
+        check_bytes("the encoder's weights with their gradients and Adam moments", 16 * self.n_parameters,
+                    "--d-model, --d-ff, --n-layers or --head-dim")
+        check_bytes("a training batch's activations", self.activation_bytes,
+                    "--batch-size, --max-words, --d-model, --d-ff or --n-layers")
+
+    @property
+    def n_parameters(self) -> int:
+        """The encoder's parameter count (its projection and IDF table are buffers, not parameters)."""
+        d, f = self.d_model, self.d_ff
+        block = 4 * d * d + 2 * d * f + 9 * d + f  # qkv + out, feed-forward, biases and two LayerNorms
+        head = (self.pooled_width + 1) * self.head_dim if self.head_dim else 0
+        return (self.projection_config.dim // self.fold + 1) * d + self.n_layers * block + 2 * d + head
+
+    @property
+    def activation_bytes(self) -> int:
+        """About what one training batch keeps for the backward pass: per-token vectors and attention scores."""
+        tokens = self.batch_size * self.max_words
+        per_layer = tokens * (12 * self.d_model + 2 * self.d_ff) + 2 * self.batch_size * self.n_heads * self.max_words ** 2
+        return 4 * (self.n_layers * per_layer + tokens * self.projection_config.dim)
 
     @property
     def projection_config(self) -> ProjectionConfig:
@@ -323,6 +426,7 @@ class Word2VecConfig:
                               flag="--feature-param")
 
     def __post_init__(self):
+        check_types(self)
         check_choice("word2vec model", self.model, registry.WORD2VEC_MODELS)
         check_choice("word2vec input", self.input, registry.WORD2VEC_INPUTS)
         if self.model == "softmax" and self.input == "projection":
@@ -332,6 +436,9 @@ class Word2VecConfig:
         _at_least(self, 0, "sample", "ns_exponent", "seed")
         _positive_finite(self, "lr", optional=True)
         _positive_finite(self, "min_lr")
+        self.projection_config  # unknown projection parameters fail now
+        check_bytes("a training chunk's context windows", WORD2VEC_CHUNK * (2 * self.window + self.negative + 2) * 16,
+                    "--window or --negative")
         if self.lr is None:
             self.lr = 0.025 if self.model == "negative" else 0.003
         if self.batch_size is None:
@@ -340,6 +447,14 @@ class Word2VecConfig:
     @property
     def projection_config(self) -> ProjectionConfig:
         return projection_config(self.projection, WORD2VEC_PROJECTION)
+
+    def check_vocabulary(self, words: int) -> None:
+        """A FirthError when the vectors of `words` words would not fit in memory (checked once the corpus is read)."""
+        inputs = words * self.projection_config.dim * 2 if self.input == "projection" else words * self.dim * 4
+        outputs = words * self.dim * 4 * (4 if self.model == "softmax" else 1)  # softmax: Adam's moments and gradient
+        logits = self.batch_size * words * 4 * 3 if self.model == "softmax" else 0
+        check_bytes(f"the vectors of {words:,} words", inputs + outputs + logits,
+                    "--dim, --batch-size or the vocabulary (--min-count)")
 
 
 def config_from_saved(config_class: type, saved: dict, source: Any) -> Any:

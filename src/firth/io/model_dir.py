@@ -19,18 +19,19 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save
 
 import firth
 from firth import registry
+from firth.config import check_bytes
 from firth.errors import FirthError
 from firth.io.atomic import atomic_dir, write_text
 
@@ -71,6 +72,60 @@ def load_tensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     try:
         return load_file(str(path))
     except (SafetensorError, OSError) as e:
+        raise FirthError(f"{path}: is not a valid safetensors file ({e}).") from None
+
+
+def skeleton(build: Callable[[], torch.nn.Module]) -> torch.nn.Module:
+    """The module `build` makes, on the meta device: its shapes, without allocating its memory."""
+    with torch.device("meta"):
+        return build()
+
+
+def _check_size(shell: torch.nn.Module, what: str, options: str, bytes_per_value: int) -> None:
+    values = sum(t.numel() for t in shell.state_dict().values())
+    check_bytes(what, values * bytes_per_value, options)
+
+
+def build_for_training(build: Callable[[], torch.nn.Module], options: str) -> torch.nn.Module:
+    """`build()`, once its weights with their gradients and Adam moments are known to fit the memory limit."""
+    _check_size(skeleton(build), "the network's weights with their gradients and Adam moments", options, 16)
+    return build()
+
+
+def load_module(build: Callable[[], torch.nn.Module], path: str | os.PathLike, options: str) -> torch.nn.Module:
+    """`build()` filled from a safetensors file, checked before anything is allocated.
+
+    The configuration's module is sized on the meta device and its shapes
+    compared with the file's header; weights that do not fit, a module over
+    the memory limit, or NaN or infinite values are a FirthError naming the file.
+    """
+    shell = skeleton(build)
+    _check_size(shell, f"the model in {Path(path).parent}", options, 4)
+    expected = {k: tuple(v.shape) for k, v in shell.state_dict().items()}
+    found = header_shapes(path)
+    if expected != found:
+        name = next(k for k in sorted(set(expected) | set(found)) if expected.get(k) != found.get(k))
+        raise FirthError(f"{path}: its weights do not fit the configuration beside them, perhaps written by another "
+                         f"firth version ({name}: the configuration needs {expected.get(name)}, the file has "
+                         f"{found.get(name)}).")
+    tensors = load_tensors(path)
+    damaged = next((k for k, t in tensors.items() if t.is_floating_point() and not torch.isfinite(t).all()), None)
+    if damaged is not None:
+        raise FirthError(f"{path}: tensor {damaged!r} holds NaN or infinite values; the file is damaged.")
+    module = build()
+    module.load_state_dict(tensors)
+    return module
+
+
+def header_shapes(path: str | os.PathLike) -> dict[str, tuple[int, ...]]:
+    """The name and shape of every tensor in a safetensors file, read from its header alone."""
+    path = Path(path)
+    if not path.is_file():
+        raise FirthError(f"{path}: no such file; is {path.parent} a firth model directory?")
+    try:
+        with safe_open(str(path), "pt") as f:
+            return {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+    except (SafetensorError, OSError, ValueError) as e:
         raise FirthError(f"{path}: is not a valid safetensors file ({e}).") from None
 
 

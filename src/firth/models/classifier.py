@@ -26,18 +26,19 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from firth import registry
-from firth.config import ClassifierConfig, config_from_saved, configured
+from firth.config import ClassifierConfig, check_bytes, config_from_saved, configured
 from firth.data.splits import stratified_split
 from firth.errors import FirthError
 from firth.evaluate.evaluators import LossEvaluator
 from firth.features import feature_class
-from firth.io.model_dir import (CONFIG, WEIGHTS, load_weights, model_writer, read_json, read_model_config,
-                                save_tensors, write_json, write_run_config)
+from firth.io.model_dir import (CONFIG, WEIGHTS, build_for_training, load_module, model_writer, read_json,
+                                read_model_config, save_tensors, write_json, write_run_config)
 from firth.text.segment import words
 from firth.train.data import ArrayDataset, TokenDataset
 from firth.train.trainer import Trainer
 
 LABELS = "labels.json"
+NET_OPTIONS = "--hidden (or the features' size)"
 
 
 @configured(ClassifierConfig)
@@ -72,8 +73,10 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
                 raise FirthError(f"features {config.features_name!r} could not be fitted on the training texts: "
                                  f"{e}.") from None
         data = self._dataset(texts, y)
+        if isinstance(data, ArrayDataset):
+            check_bytes("a batch of dense feature rows", 4 * config.batch_size * data.features.shape[1], "--batch-size")
         torch.manual_seed(config.seed)
-        self.model_ = self._build_net()
+        self.model_ = build_for_training(self._build_net, NET_OPTIONS)
         if out_dir:
             write_run_config(out_dir, config)
         engine = dataclasses.replace(config, weight_decay=self._weight_decay(len(train_idx)))
@@ -153,8 +156,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         clf.classes_ = np.array(read_json(directory / LABELS))
         if not clf._net_class().reads_words:
             clf.features_ = feature_class(clf.config_.features_name).load(directory)
-        clf.model_ = clf._build_net()
-        load_weights(clf.model_, directory / WEIGHTS)
+        clf.model_ = load_module(clf._build_net, directory / WEIGHTS, NET_OPTIONS)
         clf.model_.eval()
         return clf
 

@@ -56,7 +56,7 @@ from firth.errors import FirthError
 from firth.evaluate.retrieval import RetrievalEvaluator
 from firth.features.idf import HashedIDF
 from firth.features.projection import Projection, ProjectedTexts, project_texts
-from firth.io.model_dir import (CONFIG, WEIGHTS, load_weights, model_writer, read_model_config, save_tensors,
+from firth.io.model_dir import (CONFIG, WEIGHTS, load_module, model_writer, read_model_config, save_tensors,
                                 write_run_config)
 from firth.losses import make_loss
 from firth.losses.objective import EncoderObjective
@@ -294,7 +294,7 @@ class SentenceEncoder:
         _, saved = read_model_config(directory, ("SentenceEncoder",))
         saved = {"fold": 1, **saved}  # models written before `fold` existed read the projection whole
         encoder = cls.from_config(config_from_saved(EncoderConfig, saved, directory / CONFIG))
-        encoder.net_ = SentenceEncoderNet(encoder.config)
-        load_weights(encoder.net_, directory / WEIGHTS)
+        encoder.net_ = load_module(lambda: SentenceEncoderNet(encoder.config), directory / WEIGHTS,
+                                   "the configuration's sizes")
         encoder.net_.eval()
         return encoder

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
+from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler
 from tqdm.auto import tqdm
 
 from firth import registry
@@ -41,12 +41,14 @@ from firth.config import TrainConfig
 from firth.errors import FirthError
 from firth.evaluate.evaluators import Evaluator, LossEvaluator, to_device
 from firth.evaluate.plots import plot_learning_curves
+from firth.io.model_dir import read_json
 from firth.train.checkpoint import load_checkpoint, save_checkpoint
 from firth.train.schedules import lr_factor
 
 __all__ = ["CHECKPOINT", "TrainConfig", "Trainer", "decay_groups", "resolve_device"]
 
 CHECKPOINT = "checkpoint"
+RESUMABLE_CHANGES = frozenset({"epochs", "patience", "device", "num_workers", "progress"})  # may differ on resume
 
 
 def resolve_device(name: str) -> torch.device:
@@ -132,12 +134,16 @@ class Trainer:
             self._set_lr(total_steps)
             loss, logits, y = self._loss(x, y)
             self.optimizer.zero_grad(set_to_none=True)
+            value = loss.item()
+            if not math.isfinite(value):
+                raise FirthError(f"training diverged: the loss became {value} at step {self.step + 1}; "
+                                 "lower the learning rate (lr) or clip the gradient (clip_grad).")
             loss.backward()
             if self.config.clip_grad:
                 nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip_grad)
             self.optimizer.step()
             self.step += 1
-            running.add(loss, logits, y, getattr(x, "tokens", 0))
+            running.add(value, logits, y, getattr(x, "tokens", 0))
             batches.set_postfix(running.postfix())
             if self.config.eval_every and self.step % self.config.eval_every == 0 and val is not None:
                 if self._evaluation_point(epoch, running, val):
@@ -181,23 +187,20 @@ class Trainer:
 
     # ---- pieces -------------------------------------------------------------
 
-    def _batch_sampler(self, data: Dataset, epoch: int | None):
-        """The row lists of one pass: the dataset's own batches, or shuffled with seed + epoch for
-        training and in order otherwise."""
-        if epoch is not None and hasattr(data, "batches"):
+    def _batch_sampler(self, data: Dataset, epoch: int):
+        """The row lists of one training pass: the dataset's own batches, or shuffled with seed + epoch."""
+        if hasattr(data, "batches"):
             return data.batches(self.config.seed + epoch)
-        if epoch is None:
-            return BatchSampler(SequentialSampler(data), self.config.batch_size, drop_last=False)
         sampler = RandomSampler(data, generator=torch.Generator().manual_seed(self.config.seed + epoch))
         # a training batch of one example breaks batch normalization: leave it out of this epoch
         lone_last = len(data) % self.config.batch_size == 1 and len(data) > 1
         # drawn once: the same batches however often the loader walks them
         return list(BatchSampler(sampler, self.config.batch_size, drop_last=lone_last))
 
-    def _loader(self, data: Dataset, epoch: int | None) -> DataLoader:
+    def _loader(self, data: Dataset, epoch: int) -> DataLoader:
         workers = self.config.num_workers
         # its own generator: making workers must not draw from the global RNG that dropout uses
-        generator = torch.Generator().manual_seed(self.config.seed + (epoch or 0))
+        generator = torch.Generator().manual_seed(self.config.seed + epoch)
         return DataLoader(data, sampler=self._batch_sampler(data, epoch), batch_size=None, collate_fn=_as_is,
                           num_workers=workers, prefetch_factor=4 if workers else None, generator=generator)
 
@@ -227,11 +230,21 @@ class Trainer:
                     "stale": self.stale, "config": asdict(self.config)}
         save_checkpoint(self.out_dir / CHECKPOINT, self.model, self.optimizer, self.best_state, progress)
 
+    def _check_same_config(self, saved: dict) -> None:
+        """A FirthError when the checkpoint was trained with other settings than those that may change on resume."""
+        current = json.loads(json.dumps(asdict(self.config)))  # tuples as JSON lists, like the saved ones
+        for name in sorted(set(saved) | set(current)):
+            if name not in RESUMABLE_CHANGES and saved.get(name) != current.get(name):
+                raise FirthError(f"{self.out_dir}: its checkpoint was trained with {name}={saved.get(name)!r}, not "
+                                 f"{current.get(name)!r}; resume with the run's settings (only "
+                                 f"{', '.join(sorted(RESUMABLE_CHANGES))} may change).")
+
     def _resume(self) -> int:
         """Restore the last checkpoint in out_dir; return the epoch to continue with."""
         directory = self.out_dir / CHECKPOINT if self.out_dir else None
         if directory is None or not directory.is_dir():
             raise FirthError(f"nothing to resume: no checkpoint in {self.out_dir}.")
+        self._check_same_config(read_json(directory / "progress.json").get("config", {}))
         self.best_state, progress = load_checkpoint(directory, self.model, self.optimizer)
         self.step, self.history = progress["step"], progress["history"]
         self.best_score, self.stale = progress["best_score"], progress["stale"]
@@ -254,9 +267,9 @@ class _Running:
         self.waited = 0.0
         self.started = time.perf_counter()
 
-    def add(self, loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor, tokens: int = 0) -> None:
+    def add(self, loss: float, logits: torch.Tensor, y: torch.Tensor, tokens: int = 0) -> None:
         n = len(y)
-        self.total_loss += loss.item() * n
+        self.total_loss += loss * n
         if self.classifier:
             self.correct += (logits.argmax(1) == y).sum().item()
         self.seen += n
