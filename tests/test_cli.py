@@ -64,7 +64,7 @@ BAD_INPUTS = {
                   "only one class"),
     "missing model": (lambda tmp: ["classify", "predict", str(tmp / "no-model")], "no such model directory"),
     "bad feature param": (lambda tmp: ["classify", "train", _write(tmp / "f.tsv", b"text\tlabel\ngood\ta\nbad\tb\n"),
-                                       "--feature-param", "colour=blue"], "bad parameter for features 'tfidf'"),
+                                       "--feature-param", "colour=blue"], "unknown parameter 'colour' for features 'tfidf'"),
     "unknown label at eval": (lambda tmp: ["classify", "eval", _trained_model(tmp),
                                            _write(tmp / "t.tsv", b"text\tlabel\nnew film\tfilms\n")],
                               "has labels the model was not trained on (films)"),

@@ -182,8 +182,8 @@ def test_skipgram_pairs_with_window_one_are_the_neighbours():
     ({"model": "cbow"}, "unknown word2vec model"),
     ({"input": "chars"}, "unknown word2vec input"),
     ({"model": "softmax", "input": "projection"}, "only with model='negative'"),
-    ({"window": 0}, "window must be a number of at least 1"),
-    ({"negative": 0}, "negative must be a number of at least 1"),
+    ({"window": 0}, "window must be at least 1"),
+    ({"negative": 0}, "negative must be at least 1"),
 ])
 def test_config_errors(options, message):
     with pytest.raises(FirthError, match=message):

@@ -43,7 +43,7 @@ from firth.features.word_vectors import (
     write_word2vec_binary,
     write_word2vec_text,
 )
-from firth.io.model_dir import WEIGHTS, load_tensors, model_writer, read_model_config, save_tensors
+from firth.io.model_dir import CONFIG, WEIGHTS, damaged_as_error, load_tensors, model_writer, read_model_config, save_tensors
 
 Key = str | np.ndarray  # a word, or a vector standing for one
 
@@ -222,12 +222,18 @@ class KeyedVectors:
     def load(cls, directory: str | os.PathLike) -> "KeyedVectors":
         """Read the vectors of a KeyedVectors or Word2Vec model directory; nothing is unpickled."""
         _, config = read_model_config(directory, ("KeyedVectors", "Word2Vec"))
-        tensors = load_tensors(Path(directory) / WEIGHTS)
-        counts = tensors.get("counts")
-        encoder = None
-        if config.get("projection") is not None:
-            encoder = ProjectionEncoder(ProjectionConfig(**config["projection"]), tensors["projection_weight"])
-        return cls(config["words"], tensors["vectors"].numpy(), None if counts is None else counts.numpy(), encoder)
+        path = Path(directory) / WEIGHTS
+        tensors = load_tensors(path)
+        with damaged_as_error(Path(directory) / CONFIG):
+            words, vectors, counts = config["words"], tensors["vectors"].numpy(), tensors.get("counts")
+            if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+                raise FirthError(f"{Path(directory) / CONFIG}: its words are not a list of strings.")
+            if vectors.dtype != np.float32 or not np.isfinite(vectors).all():
+                raise FirthError(f"{path}: its vectors are not finite float32 numbers; the file is damaged.")
+            encoder = None
+            if config.get("projection") is not None:
+                encoder = ProjectionEncoder(ProjectionConfig(**config["projection"]), tensors["projection_weight"])
+            return cls(words, vectors, None if counts is None else counts.numpy(), encoder)
 
     def save_word2vec_format(self, path: str | os.PathLike, binary: bool = False) -> None:
         """Write the word2vec text (or, if `binary`, binary) file; the encoder is not part of the format."""

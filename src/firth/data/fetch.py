@@ -8,7 +8,6 @@ mismatch deletes the file and fails.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import shutil
@@ -22,6 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from firth.errors import FirthError
+from firth.io.checksums import sha256_file
+
+__all__ = ["Archive", "Package", "download", "sha256_file"]
 
 
 @dataclass(frozen=True)
@@ -41,15 +43,6 @@ class Package:
     def __str__(self) -> str:
         registry = "PyPI" if self.registry == "pypi" else "Debian"
         return f"{self.name} {next(iter(self.sha256))} ({registry}, {self.download_mb:g} MB download)"
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def download(package: Package, downloads: Path) -> Path:

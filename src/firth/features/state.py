@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from firth.errors import FirthError
-from firth.io.model_dir import load_tensors, read_json, save_tensors, write_json
+from firth.io.model_dir import damaged_as_error, load_tensors, read_json, save_tensors, write_json
 
 
 class FeaturizerStateMixin:
@@ -42,9 +42,10 @@ class FeaturizerStateMixin:
         if not isinstance(saved, dict) or saved.get("type") != cls.__name__ or not isinstance(saved.get("params"), dict):
             found = saved.get("type") if isinstance(saved, dict) else None
             raise FirthError(f"{path}: holds no {cls.__name__} featurizer (type {found!r}).")
-        features = cls(**_tuples_as_declared(cls, saved["params"]))
         weights = Path(directory) / f"{prefix}.safetensors"
-        features._restore(saved, load_tensors(weights) if weights.exists() else {})
+        with damaged_as_error(path):
+            features = cls(**_tuples_as_declared(cls, saved["params"]))
+            features._restore(saved, load_tensors(weights) if weights.exists() else {})
         return features
 
 

@@ -34,9 +34,11 @@ from firth import registry
 from firth.config import check_bytes
 from firth.errors import FirthError
 from firth.io.atomic import atomic_dir, write_text
+from firth.io.checksums import sha256_file
 
 CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
+CHECKSUMS = "checksums.json"
 
 
 def json_text(data: Any) -> str:
@@ -142,10 +144,15 @@ def load_weights(module: torch.nn.Module, path: str | os.PathLike) -> None:
 @contextlib.contextmanager
 def model_writer(directory: str | os.PathLike, kind: str, config: dict) -> Iterator[Path]:
     """Yield a temporary directory holding `config.json` (version, type, configuration), for the caller
-    to add its tensors and files to; it replaces `directory` atomically on success."""
+    to add its tensors and files to; it replaces `directory` atomically on success.
+
+    The SHA-256 of every tensor file is written last, into `checksums.json`,
+    so that reading notices damaged bytes (JSON files are checked by meaning).
+    """
     with atomic_dir(directory) as tmp:
         write_json(tmp / CONFIG, {"firth_version": firth.__version__, "type": kind, "config": config})
         yield tmp
+        write_json(tmp / CHECKSUMS, {p.name: sha256_file(p) for p in sorted(tmp.glob("*.safetensors"))})
 
 
 def read_model_config(directory: str | os.PathLike, kinds: tuple[str, ...] | dict) -> tuple[str, dict]:
@@ -156,6 +163,7 @@ def read_model_config(directory: str | os.PathLike, kinds: tuple[str, ...] | dic
     directory = Path(directory)
     if not directory.is_dir():
         raise FirthError(f"{directory}: no such model directory.")
+    _verify_checksums(directory)
     saved = read_json(directory / CONFIG)
     kind = saved.get("type") if isinstance(saved, dict) else None
     if kind not in kinds:
@@ -165,6 +173,34 @@ def read_model_config(directory: str | os.PathLike, kinds: tuple[str, ...] | dic
     if not isinstance(config, dict):
         raise FirthError(f"{directory / CONFIG}: its configuration is not a JSON object.")
     return kind, config
+
+
+def _verify_checksums(directory: Path) -> None:
+    """A FirthError when a tensor file's bytes differ from those written (directories from before have none)."""
+    if not (directory / CHECKSUMS).is_file():
+        return
+    recorded = read_json(directory / CHECKSUMS)
+    if not isinstance(recorded, dict):
+        raise FirthError(f"{directory / CHECKSUMS}: is not a JSON object of file names to SHA-256 digests.")
+    for name, digest in recorded.items():
+        path = directory / Path(str(name)).name
+        if not path.is_file():
+            raise FirthError(f"{path}: no such file, though {CHECKSUMS} lists it; the model directory is incomplete.")
+        if sha256_file(path) != digest:
+            raise FirthError(f"{path}: its bytes differ from those written (SHA-256 in {CHECKSUMS}); the file is "
+                             "damaged or was edited.")
+
+
+@contextlib.contextmanager
+def damaged_as_error(path: str | os.PathLike) -> Iterator[None]:
+    """Within it, the KeyError, TypeError or ValueError of reading a tampered file is a FirthError naming the file."""
+    try:
+        yield
+    except FirthError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
+        raise FirthError(f"{path}: is damaged or was written by another firth version "
+                         f"({type(e).__name__}: {e}).") from None
 
 
 def _migrated(saved: dict) -> Any:

@@ -153,7 +153,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         _, saved = read_model_config(directory, ("TextClassifier",))
         clf = cls.from_config(config_from_saved(ClassifierConfig, saved, directory / CONFIG))
         clf.config_ = clf.config
-        clf.classes_ = np.array(read_json(directory / LABELS))
+        clf.classes_ = _read_labels(directory / LABELS)
         if not clf._net_class().reads_words:
             clf.features_ = feature_class(clf.config_.features_name).load(directory)
         clf.model_ = load_module(clf._build_net, directory / WEIGHTS, NET_OPTIONS)
@@ -167,6 +167,15 @@ def _construct(cls: type, params: dict | None, what: str):
         return cls(**(params or {}))
     except TypeError as e:
         raise FirthError(f"bad parameter for {what}: {e}.") from None
+
+
+def _read_labels(path: Path) -> np.ndarray:
+    """The class labels of a model directory: a JSON list of two or more distinct strings."""
+    labels = read_json(path)
+    if not isinstance(labels, list) or len(labels) < 2 or len(set(map(str, labels))) != len(labels) \
+            or not all(isinstance(label, str) for label in labels):
+        raise FirthError(f"{path}: is not a list of two or more distinct class labels.")
+    return np.array(labels)
 
 
 def _check_fit_data(texts: list[str], labels: list[str]) -> None:

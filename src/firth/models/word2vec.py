@@ -65,13 +65,12 @@ from torch import nn
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
-from firth.config import TrainConfig, Word2VecConfig, config_from_saved, configured
+from firth.config import WORD2VEC_CHUNK, TrainConfig, Word2VecConfig, config_from_saved, configured
 from firth.errors import FirthError
 from firth.io.model_dir import CONFIG, WEIGHTS, model_writer, read_model_config, save_tensors, write_run_config
 from firth.train.trainer import Trainer, resolve_device
 from firth.vectors import KeyedVectors, ProjectionEncoder
 
-CHUNK = 100_000  # tokens a worker subsamples and windows at once (whole sentences)
 
 
 # --- The corpus as arrays -----------------------------------------------------
@@ -341,6 +340,7 @@ class Word2Vec:
         """
         self.config_ = self.config
         corpus = Corpus.encode(sentences, self.config_.min_count)
+        self.config_.check_vocabulary(len(corpus.words))
         self.history_: list[dict] = []
         self._out_dir = Path(out_dir) if out_dir else None
         if self._out_dir:
@@ -385,10 +385,10 @@ class Word2Vec:
             encoder, input_layer = None, TableInput(len(corpus.words), c.dim, generator)
         self.model_ = SkipGramNegative(input_layer, len(corpus.words), c.dim).to(device)
         tables = (keep_probability(corpus.counts, c.sample), NoiseTable(corpus.counts, c.ns_exponent))
-        chunks = corpus.chunks(CHUNK)
+        chunks = corpus.chunks(WORD2VEC_CHUNK)
         bar = tqdm(total=c.epochs * corpus.raw_words, unit="word", unit_scale=True, disable=not c.progress,
                    smoothing=0.1)
-        with bar, ThreadPoolExecutor(c.workers) as pool, _torch_threads(1 if c.workers > 1 else None):
+        with bar, _thread_pool(c.workers) as pool, _torch_threads(1 if c.workers > 1 else None):
             for epoch in range(c.epochs):
                 started, loss, pairs = time.perf_counter(), 0.0, 0
                 job = partial(self._train_chunk, corpus, tables, epoch, device)
@@ -502,6 +502,18 @@ def train_word2vec(sentences: Iterable[Sequence[str]], **kwargs) -> KeyedVectors
 
 def _tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(array)).to(device)
+
+
+@contextlib.contextmanager
+def _thread_pool(workers: int) -> Iterator[ThreadPoolExecutor]:
+    """A thread pool that, on Ctrl-C or an error, drops the chunks not started instead of training them all."""
+    pool = ThreadPoolExecutor(workers)
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 @contextlib.contextmanager
