@@ -28,7 +28,7 @@ def reference_projection(word: str, config: ProjectionConfig) -> np.ndarray:
         z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
         return z ^ (z >> 31)
 
-    word = unicodedata.normalize("NFKC", word).lower()
+    word = unicodedata.normalize("NFKC", word[:100]).lower()[:100]
     marked = config.markers[0] + word + config.markers[1]
     sums = np.zeros(config.dim, dtype=np.int64)
     for n in range(config.ngram_range[0], config.ngram_range[1] + 1):
@@ -200,11 +200,13 @@ def test_total_dimension_sets_bits_per_hash():
 
 
 def test_very_long_words_and_words_without_ngrams():
-    """Over 2048 n-grams a word is summed in float32 instead of half precision; both are exact."""
-    config = ProjectionConfig(n_hashes=6, bits=14, mode="float")
-    long_word = "ab" * 400 + "x" * 200  # 1002 characters, 3,006 n-grams
-    got = Projection(config).project_words([long_word, "short"]).double().numpy()
+    """A word counts up to 100 code points; over 2048 n-grams it is summed in float32 instead of half
+    precision, and both are exact."""
+    config = ProjectionConfig(n_hashes=6, bits=14, mode="float", ngram_range=(1, 32))
+    long_word = "ab" * 400 + "x" * 200  # 1002 characters: its first 100 count, 2,768 n-grams
+    got = Projection(config).project_words([long_word, "short", long_word[:100]]).double().numpy()
     assert np.allclose(got[0], reference_projection(long_word, config))
     assert np.allclose(got[1], reference_projection("short", config))
+    assert np.array_equal(got[0], got[2])
     bare = Projection(markers=("", ""), ngram_range=(2, 3))
     assert bare.project_words(["", "a"]).abs().sum() == 0  # no n-grams at all: a zero vector

@@ -6,8 +6,10 @@ alone, so any word of any language has one and nothing is fitted or stored.
 
 The computation, precisely enough to reimplement:
 
-1. Normalize the word: Unicode NFKC (if `normalize`), then `str.lower()` (if
-   `lowercase`); wrap it in the boundary markers (`<` and `>` by default).
+1. Normalize the word: cut it to its first 100 code points (MAX_WORD_CHARS,
+   which bounds the cost of any one word), apply Unicode NFKC (if `normalize`),
+   then `str.lower()` (if `lowercase`), and cut the result to 100 code points
+   again; wrap it in the boundary markers (`<` and `>` by default).
 2. Take every character n-gram for n in `ngram_range` (n-grams of the marked
    word, counted with multiplicity).
 3. Key each n-gram by 64-bit FNV-1a over its Unicode code points: h starts at
@@ -54,6 +56,8 @@ from firth.text.segment import words as split_words
 FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 FNV_PRIME = np.uint64(0x100000001B3)
 CHUNK = 4096  # words hashed together; longer lists are sorted by length so padding stays small
+CHUNK_BYTES = 256 * 2**20  # the most a chunk's per-n-gram vectors may take; hostile input gets smaller chunks
+MAX_WORD_CHARS = 100  # code points of a word that count (step 1)
 
 
 def splitmix64(x: np.ndarray) -> np.ndarray:
@@ -125,6 +129,18 @@ def word_keys(words: Sequence[str]) -> np.ndarray:
     return h
 
 
+def _chunks(order: np.ndarray, sizes: np.ndarray, budget: int) -> list[np.ndarray]:
+    """`order` cut into runs of at most CHUNK items whose `sizes` sum to at most `budget` (a lone item may exceed it)."""
+    chunks, start, total = [], 0, 0
+    for i, size in enumerate(sizes.tolist()):
+        if i > start and (i - start == CHUNK or total + size > budget):
+            chunks.append(order[start:i])
+            start, total = i, 0
+        total += size
+    chunks.append(order[start:])
+    return chunks
+
+
 class Projection(nn.Module):
     """Words or texts in, SGNN projections out; no trainable parameters.
 
@@ -158,9 +174,13 @@ class Projection(nn.Module):
         return torch.float32 if self.config.mode == "float" else torch.int8
 
     def normalize(self, word: str) -> str:
+        """Step 1 of the specification, without the markers."""
+        return self._normalize_text(word[:MAX_WORD_CHARS])[:MAX_WORD_CHARS]
+
+    def _normalize_text(self, text: str) -> str:
         if self.config.normalize:
-            word = unicodedata.normalize("NFKC", word)
-        return word.lower() if self.config.lowercase else word
+            text = unicodedata.normalize("NFKC", text)
+        return text.lower() if self.config.lowercase else text
 
     def project_words(self, words: Sequence[str]) -> torch.Tensor:
         """Projections of `words`, shape [len(words), D] (int8, or float32 in float mode)."""
@@ -187,22 +207,35 @@ class Projection(nn.Module):
         return torch.from_numpy(array).to(self.device)
 
     def _compute(self, words: list[str]) -> torch.Tensor:
-        """Cacheable int8 rows of distinct words: bits, signs, or clipped sums (float mode)."""
+        """Cacheable int8 rows of distinct words: bits, signs, or clipped sums (float mode).
+
+        Words are hashed in chunks of at most CHUNK words whose n-grams'
+        vectors fit in CHUNK_BYTES, so memory stays bounded whatever the words.
+        """
         normalized = self._normalize_all(words)
-        if len(words) <= CHUNK:
+        ngrams = self._ngram_counts(normalized)
+        budget = max(1, CHUNK_BYTES // (2 * self.dim))  # n-grams a chunk may hold (float16 vectors)
+        if len(words) <= CHUNK and ngrams.sum() <= budget:
             return self._compute_chunk(normalized)
-        order = sorted(range(len(words)), key=lambda i: len(normalized[i]))
+        order = np.argsort(ngrams, kind="stable")
         out = torch.empty(len(words), self.dim, dtype=torch.int8, device=self.device)
-        for start in range(0, len(order), CHUNK):
-            chunk = order[start:start + CHUNK]
-            out[self._to_device(np.array(chunk))] = self._compute_chunk([normalized[i] for i in chunk])
+        for chunk in _chunks(order, ngrams[order], budget):
+            out[self._to_device(chunk)] = self._compute_chunk([normalized[i] for i in chunk.tolist()])
         return out
+
+    def _ngram_counts(self, normalized: list[str]) -> np.ndarray:
+        """How many n-grams each normalized word has, markers included."""
+        low, high = self.config.ngram_range
+        marked = np.fromiter(map(len, normalized), dtype=np.int64, count=len(normalized)) + sum(map(len, self.config.markers))
+        return sum(np.maximum(marked - n + 1, 0) for n in range(low, high + 1))
 
     def _normalize_all(self, words: list[str]) -> list[str]:
         """`normalize` of every word, done on the joined text when that keeps the words apart."""
-        joined = self.normalize("\0".join(words))
-        split = joined.split("\0")
-        return split if len(split) == len(words) else [self.normalize(w) for w in words]
+        cut = [w[:MAX_WORD_CHARS] for w in words]
+        split = self._normalize_text("\0".join(cut)).split("\0")
+        if len(split) != len(words):
+            return [self.normalize(w) for w in words]
+        return [w[:MAX_WORD_CHARS] for w in split]
 
     def _compute_chunk(self, words: list[str]) -> torch.Tensor:
         keys, valid = ngram_keys(words, self.config)
