@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
-from firth.cli.inputs import add_reader_options, family, labelled, text_lines
+from firth.cli.inputs import add_reader_options, check_output, family, labelled, prepare_run_dir, text_batches
 from firth.cli.options import add_parser, add_training_options, config_from_args
 from firth.config import ClassifierConfig
 from firth.errors import FirthError
+
+MAX_CONFUSION_CLASSES = 50  # a confusion matrix plot with more classes is unreadable and costs n^2 memory
 
 
 def add(families) -> None:
@@ -50,8 +53,9 @@ def train_(args) -> None:
     from firth.models.classifier import TextClassifier
 
     config = config_from_args(ClassifierConfig, args, progress=not args.quiet)
-    train = labelled(args.data, args, "train")
     out = Path(args.out or Path("runs") / Path(args.data).stem)
+    prepare_run_dir(out, args.resume, args.overwrite)
+    train = labelled(args.data, args, "train")
     clf = TextClassifier.from_config(config).fit(train.texts, train.labels, out_dir=out, resume=args.resume)
     clf.save(out / "model")
     print(f"trained {config.model} on {config.features_name} features: {len(train.texts)} documents, "
@@ -71,17 +75,21 @@ def eval_(args) -> None:
     from firth.evaluate.plots import plot_confusion
     from firth.models.classifier import TextClassifier
 
+    png = Path(args.confusion or Path(args.model).resolve().parent / "confusion_matrix.png")
+    check_output(png, args.model, args.data)
     clf = TextClassifier.load(args.model)
     data = labelled(args.data, args, "test")
     unknown = sorted(set(data.labels) - set(clf.classes_))
     if unknown:
         raise FirthError(f"{args.data}: has labels the model was not trained on ({', '.join(unknown[:5])}); "
-                         f"the model knows {', '.join(map(str, clf.classes_))}.")
+                         f"the model knows {', '.join(map(str, clf.classes_[:20]))}.")
     predicted = clf.predict(data.texts)
     _report_scores("eval", data.labels, predicted)
     classes = sorted(set(clf.classes_) | set(data.labels))
     print(per_class_report(data.labels, predicted, classes))
-    png = Path(args.confusion or Path(args.model).resolve().parent / "confusion_matrix.png")
+    if len(classes) > MAX_CONFUSION_CLASSES:
+        print(f"confusion matrix not drawn: {len(classes):,} classes (it is drawn up to {MAX_CONFUSION_CLASSES})")
+        return
     plot_confusion(confusion(data.labels, predicted, classes), classes, png)
     print(f"confusion matrix: {png}")
 
@@ -90,8 +98,10 @@ def predict_(args) -> None:
     from firth.models.classifier import TextClassifier
 
     clf = TextClassifier.load(args.model)
-    for row in clf.predict_proba(text_lines(args.input)):
-        best = int(row.argmax())
-        probabilities = {str(c): round(float(p), 6) for c, p in zip(clf.classes_, row)}
-        print(json.dumps({"label": str(clf.classes_[best]), "probability": round(float(row[best]), 6),
-                          "probabilities": probabilities}))
+    for texts in text_batches(args.input):
+        for row in clf.predict_proba(texts):
+            best = int(row.argmax())
+            probabilities = {str(c): round(float(p), 6) for c, p in zip(clf.classes_, row)}
+            print(json.dumps({"label": str(clf.classes_[best]), "probability": round(float(row[best]), 6),
+                              "probabilities": probabilities}))
+        sys.stdout.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from firth.cli.inputs import family, text_lines
+from firth.cli.inputs import check_output, family, positive_int, prepare_run_dir, text_batches, text_lines
 from firth.cli.options import add_parser, add_training_options, config_from_args
 from firth.config import EncoderConfig
 from firth.errors import FirthError
@@ -26,7 +26,7 @@ def add(families) -> None:
     embed.add_argument("model", metavar="MODEL")
     embed.add_argument("input", metavar="FILE", help="one text per line; - reads standard input")
     embed.add_argument("--output", metavar="FILE", required=True, help="a .npy file, or JSON lines otherwise")
-    embed.add_argument("--batch-size", type=int, default=64, help="texts encoded together")
+    embed.add_argument("--batch-size", type=positive_int, default=64, help="texts encoded together")
     embed.add_argument("--normalize", action="store_true", help="unit-length vectors")
     embed.set_defaults(run=embed_)
 
@@ -34,7 +34,7 @@ def add(families) -> None:
     similar.add_argument("model", metavar="MODEL")
     similar.add_argument("--query", required=True, help="the text to look for")
     similar.add_argument("--corpus", required=True, metavar="FILE", help="one text per line")
-    similar.add_argument("-k", type=int, default=10, help="how many lines to show")
+    similar.add_argument("-k", type=positive_int, default=10, help="how many lines to show")
     similar.set_defaults(run=similar_)
 
     heatmap = add_parser(
@@ -53,6 +53,7 @@ def train_(args) -> None:
 
     config = config_from_args(EncoderConfig, args, progress=not args.quiet)
     out = Path(args.out)
+    prepare_run_dir(out, args.resume, args.overwrite)
     encoder = SentenceEncoder.from_config(config).fit(read_paragraph_sentences(args.corpus), out_dir=out,
                                                       resume=args.resume)
     encoder.save(out / "model")
@@ -64,21 +65,20 @@ def train_(args) -> None:
 
 
 def embed_(args) -> None:
-    import numpy as np
-
     from firth.io.atomic import atomic_path
+    from firth.io.rows import RowWriter
     from firth.models.encoder import SentenceEncoder
 
+    check_output(args.output, args.input, args.model)
     encoder = SentenceEncoder.load(args.model)
-    vectors = encoder.encode(text_lines(args.input), batch_size=args.batch_size, normalize_embeddings=args.normalize)
     with atomic_path(args.output) as tmp:
-        if args.output.endswith(".npy"):
-            with open(tmp, "wb") as f:
-                np.save(f, vectors)
-        else:
-            tmp.write_text("".join(json.dumps([round(float(x), 6) for x in row]) + "\n" for row in vectors),
-                           encoding="utf-8")
-    print(f"{len(vectors):,} vectors of dim {vectors.shape[1]} written to {args.output}")
+        writer = RowWriter(tmp, npy=args.output.endswith(".npy"))
+        try:
+            for texts in text_batches(args.input, max_lines=16 * args.batch_size):
+                writer.write(encoder.encode(texts, batch_size=args.batch_size, normalize_embeddings=args.normalize))
+        finally:
+            writer.close()
+    print(f"{writer.rows:,} vectors of dim {writer.dim} written to {args.output}")
 
 
 def similar_(args) -> None:
@@ -117,6 +117,7 @@ def heatmap_(args) -> None:
     from firth.evaluate.retrieval import block_matrix, block_overlap_scores
     from firth.models.encoder import SentenceEncoder
 
+    check_output(Path(args.output or Path(args.input).with_suffix(".png")), args.input, args.model)
     encoder = SentenceEncoder.load(args.model)
     groups = _sentence_groups(args.input)
     sentences = [s for group in groups for s in group]

@@ -44,11 +44,13 @@ def add_config_options(parser: argparse.ArgumentParser, config_class: type) -> N
 
 def add_training_options(parser: argparse.ArgumentParser, config_class: type, out_default: str | None,
                          out_help: str = "run directory", resume: bool = True) -> None:
-    """A `train` verb's options: the configuration's fields, then --out, --resume (where a run can resume) and --quiet."""
+    """A `train` verb's options: the configuration's fields, then --out, --resume (where a run can resume),
+    --overwrite and --quiet."""
     add_config_options(parser, config_class)
     parser.add_argument("--out", metavar="DIR", default=out_default, help=out_help)
     if resume:
         parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    parser.add_argument("--overwrite", action="store_true", help="replace an earlier run in --out")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 

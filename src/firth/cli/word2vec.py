@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from firth.cli.inputs import family
+from firth.cli.inputs import check_output, family, positive_int, prepare_run_dir
 from firth.cli.options import add_parser, add_training_options, config_from_args
 from firth.config import Word2VecConfig
 from firth.errors import FirthError
@@ -27,7 +27,7 @@ def add(families) -> None:
     neighbors = add_parser(verbs, "neighbors", "The nearest words by cosine similarity.")
     neighbors.add_argument("model", metavar="MODEL")
     neighbors.add_argument("words", nargs="+", metavar="WORD")
-    neighbors.add_argument("--topn", type=int, default=10, help="how many neighbours of each word")
+    neighbors.add_argument("--topn", type=positive_int, default=10, help="how many neighbours of each word")
     neighbors.set_defaults(run=neighbors_)
 
     analogy = add_parser(verbs, "analogy", "a is to b as c is to ?")
@@ -35,7 +35,7 @@ def add(families) -> None:
     analogy.add_argument("a")
     analogy.add_argument("b")
     analogy.add_argument("c")
-    analogy.add_argument("--topn", type=int, default=5, help="how many answers")
+    analogy.add_argument("--topn", type=positive_int, default=5, help="how many answers")
     analogy.add_argument("--method", default="3cosadd", choices=ANALOGY_METHODS,
                          help="3CosAdd (b - a + c) or 3CosMul (Levy & Goldberg)")
     analogy.set_defaults(run=analogy_)
@@ -43,12 +43,12 @@ def add(families) -> None:
     evaluate = add_parser(verbs, "evaluate",
                           "Analogy accuracy, WordSim-353 and SimLex-999 Spearman (registry benchmarks).")
     evaluate.add_argument("model", metavar="MODEL")
-    evaluate.add_argument("--restrict-vocab", type=int, default=30_000, help="only the most frequent words count as known")
+    evaluate.add_argument("--restrict-vocab", type=positive_int, default=30_000, help="only the most frequent words count as known")
     evaluate.set_defaults(run=evaluate_)
 
     plot = add_parser(verbs, "plot", "A 2-D map (t-SNE or PCA) of the most frequent words, as PNG.")
     plot.add_argument("model", metavar="MODEL")
-    plot.add_argument("--words", type=int, default=300, help="how many of the most frequent words")
+    plot.add_argument("--words", type=positive_int, default=300, help="how many of the most frequent words")
     plot.add_argument("--method", default="tsne", choices=["tsne", "pca"], help="how the map is drawn")
     plot.add_argument("--output", metavar="PNG", help="default: word_map.png beside the model directory")
     plot.set_defaults(run=plot_)
@@ -75,9 +75,10 @@ def train_(args) -> None:
     from firth.models.word2vec import Word2Vec
 
     config = config_from_args(Word2VecConfig, args, progress=not args.quiet)
+    out = Path(args.out)
+    prepare_run_dir(out, False, args.overwrite)
     for source in args.corpus:  # every corpus is checked before training starts
         paragraphs(source)
-    out = Path(args.out)
     w2v = Word2Vec.from_config(config).fit(_paragraph_words(args.corpus), validation_words=args.show, out_dir=out)
     w2v.save(out / "model")
     speed = w2v.history_[-1].get("words_per_s") if w2v.history_ else None
@@ -128,12 +129,14 @@ def plot_(args) -> None:
     words = vectors.index_to_key[:args.words]
     points = word_map_coordinates(vectors.unit_vectors[:len(words)], args.method)
     png = Path(args.output or Path(args.model).resolve().parent / "word_map.png")
+    check_output(png, args.model)
     method = {"tsne": "t-SNE", "pca": "PCA"}[args.method]
     plot_word_map(words, points, png, title=f"{method} map of the {len(words)} most frequent words")
     print(f"word map: {png}")
 
 
 def export_(args) -> None:
+    check_output(args.output, args.model)
     vectors = _load_vectors(args.model)
     vectors.save_word2vec_format(args.output, binary=args.binary)
     print(f"{len(vectors):,} vectors of dim {vectors.vector_size} written to {args.output}")

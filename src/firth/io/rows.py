@@ -1,0 +1,42 @@
+"""Writing vectors row batch by row batch, so that memory does not grow with the number of rows."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+
+class RowWriter:
+    """Rows of float32 vectors appended batch by batch to a `.npy` file (`npy`) or JSON lines.
+
+    A `.npy` header needs the row count, so rows go to an anonymous temporary
+    file first and are copied behind the header at `close`; JSON lines are
+    written as they come.
+    """
+
+    def __init__(self, path: str | Path, npy: bool):
+        self.path, self.npy = Path(path), npy
+        self.rows, self.dim = 0, None
+        self._out = open(self.path, "wb" if self.npy else "w", encoding=None if self.npy else "utf-8")
+        self._raw = tempfile.TemporaryFile(dir=self.path.parent) if self.npy else None
+
+    def write(self, vectors: np.ndarray) -> None:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.rows, self.dim = self.rows + len(vectors), vectors.shape[1]
+        if self.npy:
+            self._raw.write(vectors.tobytes())
+        else:
+            self._out.writelines(json.dumps([round(float(x), 6) for x in row]) + "\n" for row in vectors)
+
+    def close(self) -> None:
+        if self.npy:
+            header = {"descr": "<f4", "fortran_order": False, "shape": (self.rows, self.dim or 0)}
+            np.lib.format.write_array_header_1_0(self._out, header)
+            self._raw.seek(0)
+            shutil.copyfileobj(self._raw, self._out, 1 << 20)
+            self._raw.close()
+        self._out.close()
