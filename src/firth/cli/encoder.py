@@ -74,7 +74,9 @@ def embed_(args) -> None:
     with atomic_path(args.output) as tmp:
         writer = RowWriter(tmp, npy=args.output.endswith(".npy"))
         try:
-            for texts in text_batches(args.input, max_lines=16 * args.batch_size):
+            # one encoder batch per read: longer reads sorted by length ramp up the allocations' sizes,
+            # which fragments the C heap and lets memory creep up with the input (benchmarks/RESULTS.md)
+            for texts in text_batches(args.input, max_lines=args.batch_size):
                 writer.write(encoder.encode(texts, batch_size=args.batch_size, normalize_embeddings=args.normalize))
         finally:
             writer.close()

@@ -31,6 +31,7 @@ class RowWriter:
             self._raw.write(vectors.tobytes())
         else:
             self._out.writelines(json.dumps([round(float(x), 6) for x in row]) + "\n" for row in vectors)
+            self._out.flush()  # a batch's rows are on disk before the next input arrives
 
     def close(self) -> None:
         if self.npy:
