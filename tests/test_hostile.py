@@ -83,62 +83,43 @@ def encoder_dir(tmp_path) -> Path:
 
 # --- 1. Options are validated up front -------------------------------------------------------------------------
 
-CLASSIFY_OPTIONS = [
-    (["--lr", "nan"], "lr must be a positive finite number, got nan"),
-    (["--lr", "-1"], "lr must be a positive finite number, got -1.0"),
-    (["--lr", "inf"], "lr must be a positive finite number, got inf"),
-    (["--batch-size", "0"], "batch_size must be at least 1, got 0"),
-    (["--batch-size", "-5"], "batch_size must be at least 1, got -5"),
-    (["--dropout", "1.5"], "dropout must be between 0 and 1 (exclusive), got 1.5"),
-    (["--model", "mlp", "--hidden", "0"], "hidden must list one or more layer sizes of at least 1, got [0]"),
-    (["--model", "mlp", "--hidden", "-3"], "hidden must list one or more layer sizes of at least 1, got [-3]"),
-    (["--clip-grad", "-1"], "clip_grad must be a positive finite number, got -1.0"),
-    (["--epochs", "0"], "epochs must be at least 1, got 0"),
-    (["--patience", "0"], "patience must be at least 1, got 0"),
-    (["--feature-param", "colour=blue"], "unknown parameter 'colour' for features 'tfidf'"),
-    (["--model", "sgnn", "--feature-param", "bits=0"], "bits must be at least 1, got 0"),
+TRAIN_OPTIONS = [  # (family, options, message)
+    ("classify", ["--lr", "nan"], "lr must be a positive finite number, got nan"),
+    ("classify", ["--lr", "-1"], "lr must be a positive finite number, got -1.0"),
+    ("classify", ["--lr", "inf"], "lr must be a positive finite number, got inf"),
+    ("classify", ["--batch-size", "0"], "batch_size must be at least 1, got 0"),
+    ("classify", ["--batch-size", "-5"], "batch_size must be at least 1, got -5"),
+    ("classify", ["--dropout", "1.5"], "dropout must be between 0 and 1 (exclusive), got 1.5"),
+    ("classify", ["--model", "mlp", "--hidden", "0"], "hidden must list one or more layer sizes of at least 1, got [0]"),
+    ("classify", ["--model", "mlp", "--hidden", "-3"], "hidden must list one or more layer sizes of at least 1, got [-3]"),
+    ("classify", ["--clip-grad", "-1"], "clip_grad must be a positive finite number, got -1.0"),
+    ("classify", ["--epochs", "0"], "epochs must be at least 1, got 0"),
+    ("classify", ["--patience", "0"], "patience must be at least 1, got 0"),
+    ("classify", ["--feature-param", "colour=blue"], "unknown parameter 'colour' for features 'tfidf'"),
+    ("classify", ["--model", "sgnn", "--feature-param", "bits=0"], "bits must be at least 1, got 0"),
+    ("word2vec", ["--lr", "nan"], "lr must be a positive finite number, got nan"),
+    ("word2vec", ["--lr", "-1"], "lr must be a positive finite number, got -1.0"),
+    ("word2vec", ["--batch-size", "-4"], "batch_size must be at least 1, got -4"),
+    ("word2vec", ["--window", "100000000"], "a training chunk's context windows would take"),
+    ("word2vec", ["--workers", "-1"], "workers must be at least 1, got -1"),
+    ("word2vec", ["--feature-param", "grams=3"], "unknown projection parameter 'grams'"),
+    ("encoder", ["--val-paragraphs", "-3"], "val_paragraphs must be at least 0, got -3"),
+    ("encoder", ["--temperature", "0"], "temperature must be a positive finite number, got 0.0"),
+    ("encoder", ["--num-workers", "-1"], "num_workers must be at least 0, got -1"),
+    ("encoder", ["--feature-param", "bogus=1"], "unknown projection parameter 'bogus'"),
+    ("encoder", ["--d-model", "100000000"], "the encoder's weights with their gradients and Adam moments would take"),
+    ("encoder", ["--batch-size", "3"], "batch_size must be at least 2 x max_per_paragraph (4), got 3"),
 ]
 
 
-@pytest.mark.parametrize("options, message", CLASSIFY_OPTIONS, ids=[" ".join(o) for o, _ in CLASSIFY_OPTIONS])
-def test_classify_train_options_are_checked_before_anything_is_written(options, message, cli, tsv, tmp_path):
-    code, _, err = cli("classify", "train", tsv, *options, "--out", str(tmp_path / "run"), "--quiet")
+@pytest.mark.parametrize("family, options, message", TRAIN_OPTIONS,
+                         ids=[f"{f} {' '.join(o)}" for f, o, _ in TRAIN_OPTIONS])
+def test_train_options_are_checked_before_anything_is_read_or_written(family, options, message, cli, tsv, fixtures,
+                                                                      tmp_path):
+    data = tsv if family == "classify" else str(fixtures / "bbc_article.txt")
+    code, _, err = cli(family, "train", data, *options, "--out", str(tmp_path / "run"), "--quiet")
     assert code == 1 and message in err and one_sentence(err), err
     assert not (tmp_path / "run").exists()
-
-
-WORD2VEC_OPTIONS = [
-    (["--lr", "nan"], "lr must be a positive finite number, got nan"),
-    (["--lr", "-1"], "lr must be a positive finite number, got -1.0"),
-    (["--batch-size", "-4"], "batch_size must be at least 1, got -4"),
-    (["--window", "100000000"], "a training chunk's context windows would take"),
-    (["--workers", "-1"], "workers must be at least 1, got -1"),
-    (["--feature-param", "grams=3"], "unknown projection parameter 'grams'"),
-]
-
-
-@pytest.mark.parametrize("options, message", WORD2VEC_OPTIONS, ids=[" ".join(o) for o, _ in WORD2VEC_OPTIONS])
-def test_word2vec_train_options_are_checked(options, message, cli, fixtures, tmp_path):
-    code, _, err = cli("word2vec", "train", str(fixtures / "bbc_article.txt"), *options, "--out", str(tmp_path / "w"))
-    assert code == 1 and message in err and one_sentence(err), err
-    assert not (tmp_path / "w").exists()
-
-
-ENCODER_OPTIONS = [
-    (["--val-paragraphs", "-3"], "val_paragraphs must be at least 0, got -3"),
-    (["--temperature", "0"], "temperature must be a positive finite number, got 0.0"),
-    (["--num-workers", "-1"], "num_workers must be at least 0, got -1"),
-    (["--feature-param", "bogus=1"], "unknown projection parameter 'bogus'"),
-    (["--d-model", "100000000"], "the encoder's weights with their gradients and Adam moments would take"),
-    (["--batch-size", "3"], "batch_size must be at least 2 x max_per_paragraph (4), got 3"),
-]
-
-
-@pytest.mark.parametrize("options, message", ENCODER_OPTIONS, ids=[" ".join(o) for o, _ in ENCODER_OPTIONS])
-def test_encoder_train_options_are_checked(options, message, cli, fixtures, tmp_path):
-    code, _, err = cli("encoder", "train", str(fixtures / "bbc_article.txt"), *options, "--out", str(tmp_path / "e"))
-    assert code == 1 and message in err and one_sentence(err), err
-    assert not (tmp_path / "e").exists()
 
 
 @pytest.mark.parametrize("argv", [["encoder", "embed", "MODEL", "in.txt", "--output", "o.npy", "--batch-size", "-1"],
