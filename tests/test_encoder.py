@@ -65,7 +65,7 @@ def test_bad_configuration_and_input_are_clear_errors(tmp_path):
         EncoderConfig(d_model=30, n_heads=4)
     with pytest.raises(FirthError, match="unknown pooling"):
         EncoderConfig(pooling="sum")
-    with pytest.raises(FirthError, match="lexical_share must be between 0 and 1, got 1.5"):
+    with pytest.raises(FirthError, match="lexical_share must be at least 0 and at most 1, got 1.5"):
         EncoderConfig(lexical_share=1.5)
     with pytest.raises(FirthError, match="list of texts"):
         tiny().encode("one string")

@@ -89,7 +89,7 @@ TRAIN_OPTIONS = [  # (family, options, message)
     ("classify", ["--lr", "inf"], "lr must be a positive finite number, got inf"),
     ("classify", ["--batch-size", "0"], "batch_size must be at least 1, got 0"),
     ("classify", ["--batch-size", "-5"], "batch_size must be at least 1, got -5"),
-    ("classify", ["--dropout", "1.5"], "dropout must be between 0 and 1 (exclusive), got 1.5"),
+    ("classify", ["--dropout", "1.5"], "dropout must be at least 0 and below 1, got 1.5"),
     ("classify", ["--model", "mlp", "--hidden", "0"], "hidden must list one or more layer sizes of at least 1, got [0]"),
     ("classify", ["--model", "mlp", "--hidden", "-3"], "hidden must list one or more layer sizes of at least 1, got [-3]"),
     ("classify", ["--clip-grad", "-1"], "clip_grad must be a positive finite number, got -1.0"),

@@ -64,8 +64,8 @@ WORD2VEC_CHUNK = 100_000  # tokens a word2vec worker subsamples and windows at o
 
 
 def memory_limit() -> int:
-    """The bytes one allocation may take: FIRTH_MEMORY_LIMIT (a number of bytes, or with K, M, G) or 8 GiB."""
-    text = os.environ.get(MEMORY_LIMIT_ENV, "").strip().upper()
+    """The bytes one allocation may take: FIRTH_MEMORY_LIMIT (bytes, or with K, M, G, T: 16G, 16GiB) or 8 GiB."""
+    text = os.environ.get(MEMORY_LIMIT_ENV, "").strip().upper().removesuffix("B").removesuffix("I")
     if not text:
         return DEFAULT_MEMORY_LIMIT
     scale = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}.get(text[-1:], 1)
@@ -149,7 +149,7 @@ def _positive_finite(config: Any, *names: str, optional: bool = False) -> None:
 def _fraction(config: Any, name: str, *, below_one: bool = False) -> None:
     value = getattr(config, name)
     if not (0 <= value and (value < 1 if below_one else value <= 1)):
-        raise FirthError(f"{name} must be between 0 and 1{' (exclusive)' if below_one else ''}, got {value!r}.")
+        raise FirthError(f"{name} must be at least 0 and {'below' if below_one else 'at most'} 1, got {value!r}.")
 
 
 @dataclass(frozen=True)
