@@ -52,7 +52,8 @@ def test_save_load_round_trip(bbc, tmp_path):
     clf = small_classifier(epochs=5).fit(bbc.texts, bbc.labels)
     clf.save(tmp_path / "model")
     assert sorted(p.name for p in (tmp_path / "model").iterdir()) == [
-        "checksums.json", "config.json", "features.json", "features.safetensors", "labels.json", "model.safetensors"]
+        "README.md", "card.json", "checksums.json", "config.json", "features.json", "features.safetensors",
+        "labels.json", "model.safetensors"]
     loaded = TextClassifier.load(tmp_path / "model")
     assert np.array_equal(loaded.predict_proba(bbc.texts), clf.predict_proba(bbc.texts))
     assert list(loaded.classes_) == ["business", "sports", "tech"]

@@ -194,7 +194,8 @@ def test_bad_benchmarks_are_clear_errors(kv, tmp_path):
 def test_model_directory_round_trip(kv, tmp_path):
     kv = KeyedVectors(kv.index_to_key, kv.vectors, counts=np.arange(24, 0, -1))
     kv.save(tmp_path / "vectors")
-    assert sorted(p.name for p in (tmp_path / "vectors").iterdir()) == ["checksums.json", "config.json", "model.safetensors"]
+    assert sorted(p.name for p in (tmp_path / "vectors").iterdir()) == [
+        "README.md", "card.json", "checksums.json", "config.json", "model.safetensors"]
     loaded = KeyedVectors.load(tmp_path / "vectors")
     assert loaded.index_to_key == kv.index_to_key
     np.testing.assert_array_equal(loaded.vectors, kv.vectors)

@@ -43,6 +43,7 @@ from firth.features.word_vectors import (
     write_word2vec_binary,
     write_word2vec_text,
 )
+from firth.io.card import new_card
 from firth.io.model_dir import CONFIG, WEIGHTS, damaged_as_error, load_tensors, model_writer, read_model_config, save_tensors
 
 Key = str | np.ndarray  # a word, or a vector standing for one
@@ -215,7 +216,9 @@ class KeyedVectors:
     def save(self, directory: str | os.PathLike) -> None:
         """Write the model directory atomically: config.json (words, encoder) and model.safetensors."""
         config, tensors = self.state()
-        with model_writer(directory, "KeyedVectors", config) as tmp:
+        card = new_card(f"{len(self):,} word vectors of dim {self.vector_size}"
+                        + (", and a projection encoder for any word" if self.encoder else ""), {"words": len(self)})
+        with model_writer(directory, "KeyedVectors", config, card) as tmp:
             save_tensors(tmp / WEIGHTS, tensors)
 
     @classmethod

@@ -13,16 +13,17 @@ import argparse
 import sys
 
 import firth
-from firth.cli import classify, data, encoder, word2vec
+from firth.cli import classify, data, encoder, info, word2vec
 from firth.errors import FirthError
 
 EXIT_USER_ERROR = 1
-FAMILIES = (data, classify, word2vec, encoder)
+FAMILIES = (data, classify, word2vec, encoder, info)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for the model card
     if not hasattr(args, "run"):
         parser.print_help()
         return 0

@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from firth.cli.info import command_line, describe_sources
 from firth.cli.inputs import add_reader_options, check_output, family, labelled, prepare_run_dir, text_batches
 from firth.cli.options import add_parser, add_training_options, config_from_args
 from firth.config import ClassifierConfig
@@ -41,11 +42,13 @@ def add(families) -> None:
     predict.set_defaults(run=predict_)
 
 
-def _report_scores(name: str, labels, predicted) -> None:
+def _report_scores(name: str, labels, predicted) -> dict[str, float]:
+    """Print and return accuracy and macro-F1."""
     from firth.evaluate.metrics import classification_scores
 
     scores = classification_scores(labels, predicted)
     print(f"{name}: accuracy {scores['accuracy']:.4f}  macro-F1 {scores['macro_f1']:.4f}  ({len(labels)} documents)")
+    return {"accuracy": scores["accuracy"], "macro-F1": scores["macro_f1"]}
 
 
 def train_(args) -> None:
@@ -57,16 +60,18 @@ def train_(args) -> None:
     prepare_run_dir(out, args.resume, args.overwrite)
     train = labelled(args.data, args, "train")
     clf = TextClassifier.from_config(config).fit(train.texts, train.labels, out_dir=out, resume=args.resume)
-    clf.save(out / "model")
     print(f"trained {config.model} on {config.features_name} features: {len(train.texts)} documents, "
           f"{len(clf.classes_)} classes, {len(clf.history_)} epochs")
-    test = None
-    if args.test:
-        test = labelled(args.test, args, "test")
-    elif args.data in DATASETS and not Path(args.data).exists():
-        test = labelled(args.data, args, "test")
-    if test is not None:
-        _report_scores("test", test.labels, clf.predict(test.texts))
+    clf.card_["data"]["source"] = describe_sources([args.data], "train")
+    clf.card_["command"] = command_line(args)
+    test_source = args.test or (args.data if args.data in DATASETS and not Path(args.data).exists() else None)
+    if test_source is not None:
+        test = labelled(test_source, args, "test")
+        scores = _report_scores("test", test.labels, clf.predict(test.texts))
+        where = f"{test_source} test split" if test_source in DATASETS and not Path(test_source).exists() else test_source
+        clf.card_["metrics"].update({f"test {name} ({where}, {len(test.labels)} documents)": value
+                                     for name, value in scores.items()})
+    clf.save(out / "model")
     print(f"model: {out / 'model'}  metrics: {out / 'metrics.jsonl'}  plot: {out / 'learning_curve.png'}")
 
 

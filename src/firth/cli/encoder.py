@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from firth.cli.info import command_line, describe_sources
 from firth.cli.inputs import check_output, family, positive_int, prepare_run_dir, text_batches, text_lines
 from firth.cli.options import add_parser, add_training_options, config_from_args
 from firth.config import EncoderConfig
@@ -56,6 +57,9 @@ def train_(args) -> None:
     prepare_run_dir(out, args.resume, args.overwrite)
     encoder = SentenceEncoder.from_config(config).fit(read_paragraph_sentences(args.corpus), out_dir=out,
                                                       resume=args.resume)
+    encoder.card_["data"]["source"] = describe_sources(args.corpus) + " (the encoder benchmark's held-out paragraphs "\
+        "of registry corpora left out)"
+    encoder.card_["command"] = command_line(args)
     encoder.save(out / "model")
     last = encoder.history_[-1] if encoder.history_ else {}
     print(f"trained a {encoder.n_parameters():,}-parameter encoder ({config.loss}): "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from firth.cli.info import command_line, describe_sources
 from firth.cli.inputs import check_output, family, positive_int, prepare_run_dir
 from firth.cli.options import add_parser, add_training_options, config_from_args
 from firth.config import Word2VecConfig
@@ -80,6 +81,8 @@ def train_(args) -> None:
     for source in args.corpus:  # every corpus is checked before training starts
         paragraphs(source)
     w2v = Word2Vec.from_config(config).fit(_paragraph_words(args.corpus), validation_words=args.show, out_dir=out)
+    w2v.card_["data"]["source"] = describe_sources(args.corpus)
+    w2v.card_["command"] = command_line(args)
     w2v.save(out / "model")
     speed = w2v.history_[-1].get("words_per_s") if w2v.history_ else None
     print(f"trained {config.model} skip-gram: {len(w2v.wv_):,} words, dim {w2v.wv_.vector_size}, "

@@ -34,6 +34,7 @@ from firth import registry
 from firth.config import check_bytes
 from firth.errors import FirthError
 from firth.io.atomic import atomic_dir, write_text
+from firth.io.card import write_card
 from firth.io.checksums import sha256_file
 
 CONFIG = "config.json"
@@ -142,17 +143,19 @@ def load_weights(module: torch.nn.Module, path: str | os.PathLike) -> None:
 
 
 @contextlib.contextmanager
-def model_writer(directory: str | os.PathLike, kind: str, config: dict) -> Iterator[Path]:
+def model_writer(directory: str | os.PathLike, kind: str, config: dict, card: dict) -> Iterator[Path]:
     """Yield a temporary directory holding `config.json` (version, type, configuration), for the caller
     to add its tensors and files to; it replaces `directory` atomically on success.
 
-    The SHA-256 of every tensor file is written last, into `checksums.json`,
-    so that reading notices damaged bytes (JSON files are checked by meaning).
+    The SHA-256 of every tensor file is written next, into `checksums.json`,
+    so that reading notices damaged bytes (JSON files are checked by meaning),
+    and the model card last (firth.io.card), once the size is known.
     """
     with atomic_dir(directory) as tmp:
         write_json(tmp / CONFIG, {"firth_version": firth.__version__, "type": kind, "config": config})
         yield tmp
         write_json(tmp / CHECKSUMS, {p.name: sha256_file(p) for p in sorted(tmp.glob("*.safetensors"))})
+        write_card(tmp, kind, card, config)
 
 
 def read_model_config(directory: str | os.PathLike, kinds: tuple[str, ...] | dict) -> tuple[str, dict]:

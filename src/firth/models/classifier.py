@@ -17,6 +17,7 @@ featurizer's `features.json` + `features.safetensors` (feature models) and
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from firth.data.splits import stratified_split
 from firth.errors import FirthError
 from firth.evaluate.evaluators import LossEvaluator
 from firth.features import feature_class
+from firth.io.card import new_card, read_card
 from firth.io.model_dir import (CONFIG, WEIGHTS, build_for_training, load_module, model_writer, read_json,
                                 read_model_config, save_tensors, write_json, write_run_config)
 from firth.text.segment import words
@@ -64,6 +66,10 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.array(sorted(set(labels)))
         y = np.searchsorted(self.classes_, labels)
         train_idx, val_idx = self._validation_split(labels)
+        counts = Counter(labels)
+        self.card_ = new_card(self._summary(), {
+            "documents": len(texts), "classes": dict(sorted(counts.items())) if len(counts) <= 20 else len(counts),
+            "held out for early stopping": len(val_idx)})
         if not self._net_class().reads_words:
             self.features_ = _construct(feature_class(config.features_name), config.feature_params,
                                         f"features {config.features_name!r}")
@@ -84,7 +90,14 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         val = LossEvaluator(data.subset(val_idx), config.monitor.removeprefix("val_"), batch_size=config.batch_size)
         self.history_ = trainer.fit(data.subset(train_idx), val if val_idx else None, resume=resume)  # none: tiny data
         self.model_ = trainer.model.cpu().eval()
+        scores = [record[config.monitor] for record in self.history_ if config.monitor in record]
+        if scores:
+            self.card_["metrics"][f"best validation {config.monitor.removeprefix('val_')} (early stopping)"] = \
+                (max if val.greater_is_better else min)(scores)
         return self
+
+    def _summary(self) -> str:
+        return f"{self.config_.model} network on {self.config_.features_name} features, {len(self.classes_)} classes"
 
     def _validation_split(self, labels: list[str]) -> tuple[list[int], list[int]]:
         """Rows to train on and rows for early stopping (none when val_fraction is 0)."""
@@ -140,7 +153,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         """Write the model directory atomically: config.json, labels.json, the featurizer, model.safetensors."""
         check_is_fitted(self, "model_")
         config = {k: v for k, v in dataclasses.asdict(self.config_).items() if k != "progress"}
-        with model_writer(directory, "TextClassifier", config) as tmp:
+        with model_writer(directory, "TextClassifier", config, self.card_) as tmp:
             write_json(tmp / LABELS, self.classes_.tolist())
             if not self._net_class().reads_words:
                 self.features_.save(tmp)
@@ -154,6 +167,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         clf = cls.from_config(config_from_saved(ClassifierConfig, saved, directory / CONFIG))
         clf.config_ = clf.config
         clf.classes_ = _read_labels(directory / LABELS)
+        clf.card_ = read_card(directory) or new_card(clf._summary(), {})
         if not clf._net_class().reads_words:
             clf.features_ = feature_class(clf.config_.features_name).load(directory)
         clf.model_ = load_module(clf._build_net, directory / WEIGHTS, NET_OPTIONS)

@@ -55,6 +55,7 @@ from firth.config import EncoderConfig, config_from_saved, configured
 from firth.errors import FirthError
 from firth.evaluate.retrieval import RetrievalEvaluator
 from firth.features.idf import HashedIDF
+from firth.io.card import new_card, read_card
 from firth.features.projection import Projection, ProjectedTexts, project_texts
 from firth.io.model_dir import (CONFIG, WEIGHTS, load_module, model_writer, read_model_config, save_tensors,
                                 write_run_config)
@@ -264,7 +265,17 @@ class SentenceEncoder:
         trainer = Trainer(self.net_, config, out_dir=out_dir, loss_fn=objective, classifier=False)
         self.history_ = trainer.fit(data, validation, resume=resume)
         self.net_ = trainer.model.cpu().eval()
+        self.card_ = new_card(self._summary(), {"paragraphs": len(training), "sentences": len(data),
+                                                "held out for validation": len(held)})
+        last = self.history_[-1] if self.history_ else {}
+        self.card_["metrics"] = {f"validation {k.removeprefix('val_')} (retrieval among the held-out paragraphs)": v
+                                 for k, v in last.items() if k.startswith("val_")}
         return self
+
+    def _summary(self) -> str:
+        config = self.net.config
+        return (f"{config.width}-wide sentence vectors, a {config.n_layers}-layer Transformer over SGNN projections"
+                + (" beside a lexical channel" if config.lexical else "") + f", trained with {config.loss}")
 
     def encode(self, texts: Sequence[str], batch_size: int = 64, normalize_embeddings: bool = False,
                max_words: int = 256, device: str | torch.device | None = None) -> np.ndarray:
@@ -284,7 +295,8 @@ class SentenceEncoder:
     def save(self, directory: str | os.PathLike) -> None:
         """Write the model directory atomically (config.json + model.safetensors, no pickle)."""
         config = {k: v for k, v in dataclasses.asdict(self.net.config).items() if k != "progress"}
-        with model_writer(directory, "SentenceEncoder", config) as tmp:
+        card = getattr(self, "card_", None) or new_card(self._summary(), {})
+        with model_writer(directory, "SentenceEncoder", config, card) as tmp:
             save_tensors(tmp / WEIGHTS, {k: v.cpu() for k, v in self.net.state_dict().items()})
 
     @classmethod
@@ -297,4 +309,5 @@ class SentenceEncoder:
         encoder.net_ = load_module(lambda: SentenceEncoderNet(encoder.config), directory / WEIGHTS,
                                    "the configuration's sizes")
         encoder.net_.eval()
+        encoder.card_ = read_card(directory) or new_card(encoder._summary(), {})
         return encoder

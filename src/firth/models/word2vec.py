@@ -67,6 +67,7 @@ from tqdm.auto import tqdm
 
 from firth.config import WORD2VEC_CHUNK, TrainConfig, Word2VecConfig, config_from_saved, configured
 from firth.errors import FirthError
+from firth.io.card import new_card, read_card
 from firth.io.model_dir import CONFIG, WEIGHTS, model_writer, read_model_config, save_tensors, write_run_config
 from firth.train.trainer import Trainer, resolve_device
 from firth.vectors import KeyedVectors, ProjectionEncoder
@@ -341,6 +342,9 @@ class Word2Vec:
         self.config_ = self.config
         corpus = Corpus.encode(sentences, self.config_.min_count)
         self.config_.check_vocabulary(len(corpus.words))
+        self.card_ = new_card(self._summary(len(corpus.words)), {
+            "tokens": corpus.raw_words, "sentences or paragraphs": int(corpus.sentence[-1]) + 1 if len(corpus.sentence) else 0,
+            "vocabulary (min_count or more)": len(corpus.words)})
         self.history_: list[dict] = []
         self._out_dir = Path(out_dir) if out_dir else None
         if self._out_dir:
@@ -475,13 +479,17 @@ class Word2Vec:
             tqdm.write("\n".join(f"  {w}: {', '.join(ns)}" for w, ns in neighbours.items()))
 
 
+    def _summary(self, words: int) -> str:
+        return f"{self.config_.model} skip-gram vectors of {words:,} words, dim {self.config_.dim}, {self.config_.input} input"
+
     # ---- model directory ----
 
     def save(self, directory: str | Path) -> None:
         """Write the vectors and the resolved configuration as a model directory (JSON + safetensors)."""
         config, tensors = self.wv_.state()
         config["word2vec"] = {k: v for k, v in asdict(self.config_).items() if k != "progress"}
-        with model_writer(directory, "Word2Vec", config) as tmp:
+        card = getattr(self, "card_", None) or new_card(self._summary(len(self.wv_)), {})
+        with model_writer(directory, "Word2Vec", config, card) as tmp:
             save_tensors(tmp / WEIGHTS, tensors)
 
     @classmethod
@@ -492,6 +500,7 @@ class Word2Vec:
             raise FirthError(f"{Path(directory) / CONFIG}: has no word2vec configuration.")
         w2v = cls.from_config(config_from_saved(Word2VecConfig, saved["word2vec"], Path(directory) / CONFIG))
         w2v.config_, w2v.wv_ = w2v.config, KeyedVectors.load(directory)
+        w2v.card_ = read_card(directory) or new_card(w2v._summary(len(w2v.wv_)), {})
         return w2v
 
 
