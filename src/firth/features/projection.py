@@ -35,7 +35,6 @@ float vectors as float32.
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from itertools import repeat
@@ -49,96 +48,27 @@ from torch import nn
 
 from firth.config import ProjectionConfig
 from firth.errors import FirthError
+from firth.features.hashing import (  # noqa: F401 (re-exported: the hashing steps of the specification above)
+    CHUNK_BYTES,
+    FNV_OFFSET,
+    FNV_PRIME,
+    MAX_WORD_CHARS,
+    chunks,
+    code_points,
+    ngram_buckets,
+    ngram_counts,
+    ngram_keys,
+    normalize_word,
+    normalize_words,
+    seeded_salts,
+    splitmix64,
+    word_keys,
+)
 from firth.features.state import FeaturizerStateMixin
 from firth.io.model_dir import read_json, write_json
 from firth.text.segment import words as split_words
 
-FNV_OFFSET = np.uint64(0xCBF29CE484222325)
-FNV_PRIME = np.uint64(0x100000001B3)
 CHUNK = 4096  # words hashed together; longer lists are sorted by length so padding stays small
-CHUNK_BYTES = 256 * 2**20  # the most a chunk's per-n-gram vectors may take; hostile input gets smaller chunks
-MAX_WORD_CHARS = 100  # code points of a word that count (step 1)
-
-
-def splitmix64(x: np.ndarray) -> np.ndarray:
-    """The splitmix64 finalizer on uint64 arrays (wrapping arithmetic)."""
-    with np.errstate(over="ignore"):
-        z = x + np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return z ^ (z >> np.uint64(31))
-
-
-def seeded_salts(seed: int, n: int) -> np.ndarray:
-    """The salts of step 4: splitmix64(seed * 2^20 + j) for j = 0..n-1."""
-    return splitmix64(np.uint64(seed) * np.uint64(1 << 20) + np.arange(n, dtype=np.uint64))
-
-
-def code_points(words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Each word's Unicode code points, [len(words), longest] zero-padded uint32, and the words' lengths."""
-    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
-    width = int(lengths.max(initial=0))
-    padded = "".join(w.ljust(width, "\0") for w in words)
-    return np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32).reshape(len(words), width), lengths
-
-
-def ngram_keys(words: Sequence[str], config: ProjectionConfig) -> tuple[np.ndarray, np.ndarray]:
-    """FNV-1a keys of every character n-gram of each (normalized) word, and which are real.
-
-    Returns `keys` and `valid`, both [len(words), P]: row i holds word i's
-    n-grams (markers included) for n = low..high, padded to the longest word.
-    Pass words of similar length together to keep the padding small.
-    """
-    begin, end = config.markers
-    codes, lengths = code_points([begin + w + end for w in words])
-    width = codes.shape[1]
-    h = np.full(codes.shape, FNV_OFFSET, dtype=np.uint64)
-    keys, valid = [], []
-    with np.errstate(over="ignore"):
-        for n in range(1, config.ngram_range[1] + 1):
-            # h[:, i] now covers code points i .. i+n-1
-            h = (h[:, : width - n + 1] ^ codes[:, n - 1:]) * FNV_PRIME
-            if n >= config.ngram_range[0]:
-                keys.append(h)
-                valid.append(np.arange(width - n + 1)[None, :] + n <= lengths[:, None])
-    if not keys:
-        return np.zeros((len(words), 0), np.uint64), np.zeros((len(words), 0), bool)
-    return np.concatenate(keys, axis=1), np.concatenate(valid, axis=1)
-
-
-def ngram_buckets(keys: np.ndarray, config: ProjectionConfig) -> tuple[np.ndarray, np.ndarray]:
-    """For each key and hash function t: (output index t*d + position, sign +-1); [K, T] int32, int8."""
-    n_words64 = math.ceil(config.n_hashes / 4)
-    salts = seeded_salts(config.seed, n_words64)
-    mixed = splitmix64(keys[:, None] ^ salts[None, :]).astype("<u8")  # [K, ceil(T/4)], little-endian
-    # the four 16-bit fields of w_j, lowest first, are hash functions t = 4j .. 4j+3
-    fields = mixed.view("<u2").reshape(len(keys), 4 * n_words64)[:, : config.n_hashes].astype(np.int32)
-    offsets = np.arange(config.n_hashes, dtype=np.int32) * config.bits
-    index = (((fields & 0x7FFF) * config.bits) >> 15) + offsets  # int32: bits <= 32768
-    signs = ((fields >> 15) * 2 - 1).astype(np.int8)
-    return index, signs
-
-
-def word_keys(words: Sequence[str]) -> np.ndarray:
-    """The 64-bit FNV-1a key of each whole word, as step 3 keys an n-gram: a word's identity without a vocabulary."""
-    codes, lengths = code_points(words)
-    h = np.full(len(words), FNV_OFFSET, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for i in range(codes.shape[1]):
-            h = np.where(lengths > i, (h ^ codes[:, i]) * FNV_PRIME, h)
-    return h
-
-
-def _chunks(order: np.ndarray, sizes: np.ndarray, budget: int) -> list[np.ndarray]:
-    """`order` cut into runs of at most CHUNK items whose `sizes` sum to at most `budget` (a lone item may exceed it)."""
-    chunks, start, total = [], 0, 0
-    for i, size in enumerate(sizes.tolist()):
-        if i > start and (i - start == CHUNK or total + size > budget):
-            chunks.append(order[start:i])
-            start, total = i, 0
-        total += size
-    chunks.append(order[start:])
-    return chunks
 
 
 class Projection(nn.Module):
@@ -175,12 +105,7 @@ class Projection(nn.Module):
 
     def normalize(self, word: str) -> str:
         """Step 1 of the specification, without the markers."""
-        return self._normalize_text(word[:MAX_WORD_CHARS])[:MAX_WORD_CHARS]
-
-    def _normalize_text(self, text: str) -> str:
-        if self.config.normalize:
-            text = unicodedata.normalize("NFKC", text)
-        return text.lower() if self.config.lowercase else text
+        return normalize_word(word, self.config)
 
     def project_words(self, words: Sequence[str]) -> torch.Tensor:
         """Projections of `words`, shape [len(words), D] (int8, or float32 in float mode)."""
@@ -212,30 +137,16 @@ class Projection(nn.Module):
         Words are hashed in chunks of at most CHUNK words whose n-grams'
         vectors fit in CHUNK_BYTES, so memory stays bounded whatever the words.
         """
-        normalized = self._normalize_all(words)
-        ngrams = self._ngram_counts(normalized)
+        normalized = normalize_words(words, self.config)
+        ngrams = ngram_counts(normalized, self.config)
         budget = max(1, CHUNK_BYTES // (2 * self.dim))  # n-grams a chunk may hold (float16 vectors)
         if len(words) <= CHUNK and ngrams.sum() <= budget:
             return self._compute_chunk(normalized)
         order = np.argsort(ngrams, kind="stable")
         out = torch.empty(len(words), self.dim, dtype=torch.int8, device=self.device)
-        for chunk in _chunks(order, ngrams[order], budget):
+        for chunk in chunks(order, ngrams[order], budget, CHUNK):
             out[self._to_device(chunk)] = self._compute_chunk([normalized[i] for i in chunk.tolist()])
         return out
-
-    def _ngram_counts(self, normalized: list[str]) -> np.ndarray:
-        """How many n-grams each normalized word has, markers included."""
-        low, high = self.config.ngram_range
-        marked = np.fromiter(map(len, normalized), dtype=np.int64, count=len(normalized)) + sum(map(len, self.config.markers))
-        return sum(np.maximum(marked - n + 1, 0) for n in range(low, high + 1))
-
-    def _normalize_all(self, words: list[str]) -> list[str]:
-        """`normalize` of every word, done on the joined text when that keeps the words apart."""
-        cut = [w[:MAX_WORD_CHARS] for w in words]
-        split = self._normalize_text("\0".join(cut)).split("\0")
-        if len(split) != len(words):
-            return [self.normalize(w) for w in words]
-        return [w[:MAX_WORD_CHARS] for w in split]
 
     def _compute_chunk(self, words: list[str]) -> torch.Tensor:
         keys, valid = ngram_keys(words, self.config)
