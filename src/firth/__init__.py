@@ -15,7 +15,7 @@ from firth.registry import lazy_attributes
 
 __version__ = "0.1.0"
 
-__all__ = ["KeyedVectors", "Projection", "SentenceEncoder", "TextClassifier", "Word2Vec", "data", "load"]
+__all__ = ["KeyedVectors", "Projection", "SentenceEncoder", "TextClassifier", "Word2Vec", "data", "load", "runtime"]
 
 __getattr__ = lazy_attributes(__name__, {
     "TextClassifier": "firth.models.classifier:TextClassifier",
@@ -25,4 +25,5 @@ __getattr__ = lazy_attributes(__name__, {
     "Projection": "firth.features.projection:Projection",
     "load": "firth.io.model_dir:load",
     "data": "firth.data:",
+    "runtime": "firth.runtime:",
 })

@@ -13,11 +13,11 @@ import argparse
 import sys
 
 import firth
-from firth.cli import classify, data, encoder, info, word2vec
+from firth.cli import classify, data, encoder, ship, word2vec
 from firth.errors import FirthError
 
 EXIT_USER_ERROR = 1
-FAMILIES = (data, classify, word2vec, encoder, info)
+FAMILIES = (data, classify, word2vec, encoder, ship)
 
 
 def main(argv: list[str] | None = None) -> int:

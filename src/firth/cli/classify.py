@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from firth.cli.info import command_line, describe_sources
+from firth.cli.ship import command_line, describe_sources
 from firth.cli.inputs import add_reader_options, check_output, family, labelled, prepare_run_dir, text_batches
 from firth.cli.options import add_parser, add_training_options, config_from_args
 from firth.config import ClassifierConfig

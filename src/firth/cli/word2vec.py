@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from firth.cli.info import command_line, describe_sources
+from firth.cli.ship import command_line, describe_sources
 from firth.cli.inputs import check_output, family, positive_int, prepare_run_dir
 from firth.cli.options import add_parser, add_training_options, config_from_args
 from firth.config import Word2VecConfig

@@ -43,6 +43,11 @@ USES = {
         "Words seen fewer than `min_count` times in the corpus have no vector (unless trained on projections, "
         "which give any word one); the vectors reflect the co-occurrences of the corpus named above, its topics "
         "and biases included."),
+    "ExportedTextClassifier": (
+        "The text classifier above, exported to run without torch: `firth.runtime.load(directory).predict(texts)` "
+        "with numpy and onnxruntime alone.",
+        "The limits of the classifier it was exported from; with int8 weights its probabilities differ slightly "
+        "from the full model's (benchmarks/RESULTS.md measures by how much)."),
     "KeyedVectors": (
         "Word vectors for similar words, analogies and features: `most_similar`, `analogy`, `similarity`.",
         "Only the words listed have vectors (unless they carry a projection encoder); what they encode comes "

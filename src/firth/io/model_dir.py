@@ -17,7 +17,6 @@ keys) are read by `read_model_config` as they are.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
@@ -35,30 +34,11 @@ from firth.config import check_bytes
 from firth.errors import FirthError
 from firth.io.atomic import atomic_dir, write_text
 from firth.io.card import write_card
-from firth.io.checksums import sha256_file
+from firth.io.checksums import CHECKSUMS, sha256_file, verify_checksums
+from firth.io.jsonfiles import json_text, read_json, write_json  # noqa: F401 (model directories' JSON files)
 
 CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
-CHECKSUMS = "checksums.json"
-
-
-def json_text(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-def write_json(path: str | os.PathLike, data: Any) -> None:
-    Path(path).write_text(json_text(data), encoding="utf-8")
-
-
-def read_json(path: str | os.PathLike) -> Any:
-    """Read a JSON file of a model directory; a missing or broken file is a FirthError."""
-    path = Path(path)
-    if not path.is_file():
-        raise FirthError(f"{path}: no such file; is {path.parent} a firth model directory?")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as e:
-        raise FirthError(f"{path}: is not valid JSON ({e}).") from None
 
 
 def save_tensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor | np.ndarray]) -> None:
@@ -147,14 +127,15 @@ def model_writer(directory: str | os.PathLike, kind: str, config: dict, card: di
     """Yield a temporary directory holding `config.json` (version, type, configuration), for the caller
     to add its tensors and files to; it replaces `directory` atomically on success.
 
-    The SHA-256 of every tensor file is written next, into `checksums.json`,
+    The SHA-256 of every tensor and graph file is written next, into `checksums.json`,
     so that reading notices damaged bytes (JSON files are checked by meaning),
     and the model card last (firth.io.card), once the size is known.
     """
     with atomic_dir(directory) as tmp:
         write_json(tmp / CONFIG, {"firth_version": firth.__version__, "type": kind, "config": config})
         yield tmp
-        write_json(tmp / CHECKSUMS, {p.name: sha256_file(p) for p in sorted(tmp.glob("*.safetensors"))})
+        write_json(tmp / CHECKSUMS, {p.name: sha256_file(p) for p in sorted(tmp.iterdir())
+                                     if p.suffix in (".safetensors", ".onnx")})
         write_card(tmp, kind, card, config)
 
 
@@ -166,7 +147,7 @@ def read_model_config(directory: str | os.PathLike, kinds: tuple[str, ...] | dic
     directory = Path(directory)
     if not directory.is_dir():
         raise FirthError(f"{directory}: no such model directory.")
-    _verify_checksums(directory)
+    verify_checksums(directory)
     saved = read_json(directory / CONFIG)
     kind = saved.get("type") if isinstance(saved, dict) else None
     if kind not in kinds:
@@ -176,22 +157,6 @@ def read_model_config(directory: str | os.PathLike, kinds: tuple[str, ...] | dic
     if not isinstance(config, dict):
         raise FirthError(f"{directory / CONFIG}: its configuration is not a JSON object.")
     return kind, config
-
-
-def _verify_checksums(directory: Path) -> None:
-    """A FirthError when a tensor file's bytes differ from those written (directories from before have none)."""
-    if not (directory / CHECKSUMS).is_file():
-        return
-    recorded = read_json(directory / CHECKSUMS)
-    if not isinstance(recorded, dict):
-        raise FirthError(f"{directory / CHECKSUMS}: is not a JSON object of file names to SHA-256 digests.")
-    for name, digest in recorded.items():
-        path = directory / Path(str(name)).name
-        if not path.is_file():
-            raise FirthError(f"{path}: no such file, though {CHECKSUMS} lists it; the model directory is incomplete.")
-        if sha256_file(path) != digest:
-            raise FirthError(f"{path}: its bytes differ from those written (SHA-256 in {CHECKSUMS}); the file is "
-                             "damaged or was edited.")
 
 
 @contextlib.contextmanager

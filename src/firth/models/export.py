@@ -1,0 +1,143 @@
+"""Exporting a trained model to ONNX, for firth.runtime (numpy + onnxruntime, no torch) to run anywhere.
+
+`export(model_dir, out_dir, int8=False)` writes the network after
+featurization as `model.onnx` (dynamic batch and length axes) and the
+featurizer's state beside it: a TF-IDF or counts vocabulary with its idf, or
+the projection's configuration (the hash needs no state). `int8` quantizes
+the graph's weights to 8 bits (onnxruntime's dynamic quantization). The
+classifier families (softmax, MLP, SGNN) on TF-IDF, counts or projection
+features are exported; PPMI and averaged-word-vector features and the
+sentence encoder are not yet, and say so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from firth.errors import FirthError
+from firth.features.classic import CountFeatures, TfidfFeatures
+from firth.features.projection import ProjectionFeatures
+from firth.io.card import read_card
+from firth.io.model_dir import model_writer, read_model_config, save_tensors, write_json
+from firth.models.classifier import TextClassifier
+from firth.models.sgnn import SGNNClassifierNet
+from firth.runtime.classifier import EXPORTED, GRAPH
+
+OPSET = 17
+
+
+class Probabilities(nn.Module):
+    """A feature-vector network with a softmax on top: the graph of softmax and MLP classifiers."""
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.net(features), dim=1)
+
+
+class PaddedSGNN(nn.Module):
+    """The SGNN classifier on padded word projections [batch, length, D] and a mask, as a graph can take it.
+
+    It computes what SGNNClassifierNet computes on its bags of words: the word
+    layers, the masked pooling (a text without words pools to zeros), the head.
+    """
+
+    def __init__(self, net: SGNNClassifierNet):
+        super().__init__()
+        self.net = net
+
+    def forward(self, words: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        refined = self.net.word_layers(words)
+        real = mask[:, :, None]
+        pooling = self.net.pooling
+        if pooling == "attention":
+            scores = self.net.attention(refined).masked_fill(real == 0, -1e9)
+            pooled = (torch.softmax(scores, dim=1) * real * refined).sum(1)
+        else:
+            pooled = []
+            if pooling in ("mean", "meanmax"):
+                pooled.append((refined * real).sum(1) / real.sum(1).clamp(min=1))
+            if pooling in ("max", "meanmax"):
+                peak = refined.masked_fill(real == 0, -1e9).amax(1)
+                pooled.append(peak * (real.sum(1) > 0))
+            pooled = torch.cat(pooled, dim=1)
+        return torch.softmax(self.net.head(pooled), dim=1)
+
+
+def export(model_dir: str | os.PathLike, out_dir: str | os.PathLike, int8: bool = False) -> Path:
+    """Write the ONNX export of the model in `model_dir` to `out_dir`, atomically; return `out_dir`."""
+    kind, _ = read_model_config(model_dir, ("TextClassifier", "SentenceEncoder", "Word2Vec", "KeyedVectors"))
+    if kind != "TextClassifier":
+        raise FirthError(f"{model_dir}: a {kind} cannot be exported yet; text classifiers can.")
+    clf = TextClassifier.load(model_dir)
+    graph, inputs, features = _graph_and_features(clf)
+    card = read_card(model_dir) or {"summary": "", "data": {}, "command": None, "metrics": {}}
+    card = {**card, "summary": f"{card['summary']} (ONNX export{', int8 weights' if int8 else ''})"}
+    config = {"classes": clf.classes_.tolist(), "features": features["spec"], "int8": int8,
+              "source": {k: v for k, v in dataclasses.asdict(clf.config_).items() if k != "progress"}}
+    with model_writer(out_dir, EXPORTED, config, card) as tmp:
+        _write_graph(graph, inputs, tmp / GRAPH, int8)
+        if "state" in features:
+            write_json(tmp / "features.json", features["state"])
+        if "arrays" in features:
+            save_tensors(tmp / "features.safetensors", features["arrays"])
+    return Path(out_dir)
+
+
+def _graph_and_features(clf: TextClassifier) -> tuple[nn.Module, dict[str, torch.Tensor], dict]:
+    """The module to export, example inputs named as the runtime feeds them, and the featurizer's export."""
+    net = clf.model_.eval()
+    if isinstance(net, SGNNClassifierNet):
+        projection = dataclasses.asdict(net.projection.config)
+        example = {"words": torch.zeros(2, 3, net.projection.dim), "mask": torch.ones(2, 3)}
+        return PaddedSGNN(net), example, {"spec": {"kind": "word_projection", "projection": projection}}
+    featurizer = clf.features_
+    example = {"features": torch.zeros(2, featurizer.n_features_out_)}
+    if isinstance(featurizer, ProjectionFeatures):
+        projection = dataclasses.asdict(featurizer._projection().config)
+        return Probabilities(net), example, {"spec": {"kind": "pooled_projection", "projection": projection,
+                                                      "pooling": featurizer.pooling}}
+    if isinstance(featurizer, CountFeatures):  # TfidfFeatures too
+        tfidf = isinstance(featurizer, TfidfFeatures)
+        state = {"analyzer": featurizer.analyzer, "ngram_range": list(featurizer.ngram_range),
+                 "lowercase": featurizer.lowercase, "binary": featurizer.binary,
+                 "sublinear_tf": getattr(featurizer, "sublinear_tf", False),
+                 "vocabulary": featurizer._state()[0]["vocabulary"]}
+        exported = {"spec": {"kind": "vectorizer", "tfidf": tfidf}, "state": state}
+        if tfidf:
+            exported["arrays"] = {"idf": featurizer.vectorizer_.idf_}
+        return Probabilities(net), example, exported
+    raise FirthError(f"{type(featurizer).__name__} features cannot be exported yet; TF-IDF, counts and "
+                     "projection features can.")
+
+
+def _write_graph(module: nn.Module, inputs: dict[str, torch.Tensor], path: Path, int8: bool) -> None:
+    """torch.onnx.export with dynamic batch (and length) axes; then, for int8, dynamic quantization."""
+    axes = {name: {0: "batch", **({1: "length"} if tensor.dim() > 2 or name == "mask" else {})}
+            for name, tensor in inputs.items()}
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = Path(tmp) / "float.onnx"
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(module, tuple(inputs.values()), str(plain), input_names=list(inputs),
+                              output_names=["probabilities"], dynamic_axes={**axes, "probabilities": {0: "batch"}},
+                              opset_version=OPSET, dynamo=False)
+        if int8:
+            import logging
+
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            logging.getLogger().setLevel(logging.ERROR)  # its advice to pre-process applies to image models
+            quantize_dynamic(str(plain), str(path), weight_type=QuantType.QInt8)
+        else:
+            shutil.move(plain, path)

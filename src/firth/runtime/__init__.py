@@ -1,0 +1,26 @@
+"""Run exported firth models without torch or scikit-learn: numpy and onnxruntime alone.
+
+    pip install 'firth[runtime]'          # numpy, onnxruntime, safetensors
+    import firth.runtime
+    model = firth.runtime.load("exported/")   # written by `firth export MODEL_DIR exported/ [--int8]`
+    model.predict(["The striker scored twice"]); model.predict_proba([...])
+
+An exported directory holds `model.onnx` (the network, after featurization),
+the featurizer's state (`features.json`, `features.safetensors`), `config.json`,
+`checksums.json` and the model card. Featurization that is no graph (string
+hashing, tokenization, vocabulary look-up) runs here in numpy
+(firth.runtime.features) and gives the numbers the full model gives.
+"""
+
+from __future__ import annotations
+
+import os
+
+from firth.runtime.classifier import RuntimeClassifier
+
+__all__ = ["RuntimeClassifier", "load"]
+
+
+def load(directory: str | os.PathLike) -> RuntimeClassifier:
+    """The exported model in `directory` (written by `firth export`)."""
+    return RuntimeClassifier(directory)

@@ -1,0 +1,71 @@
+"""An exported text classifier: numpy featurization, then its ONNX graph under onnxruntime."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from firth.config import ProjectionConfig
+from firth.errors import FirthError
+from firth.io.checksums import verify_checksums
+from firth.io.jsonfiles import read_json
+from firth.runtime.features import PooledProjection, Vectorizer, WordProjection
+
+EXPORTED = "ExportedTextClassifier"
+GRAPH = "model.onnx"
+
+
+class RuntimeClassifier:
+    """`predict` and `predict_proba` of an exported TextClassifier, as the full model gives them."""
+
+    def __init__(self, directory: str | os.PathLike):
+        import onnxruntime
+
+        directory = Path(directory)
+        if not directory.is_dir():
+            raise FirthError(f"{directory}: no such exported model directory.")
+        verify_checksums(directory)
+        saved = read_json(directory / "config.json")
+        if not isinstance(saved, dict) or saved.get("type") != EXPORTED:
+            raise FirthError(f"{directory}: is not an exported firth text classifier (run `firth export` on a "
+                             "model directory).")
+        config = saved["config"]
+        self.classes_ = np.array(config["classes"])
+        self.features = _featurizer(directory, config["features"])
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        self.session = onnxruntime.InferenceSession(str(directory / GRAPH), options,
+                                                    providers=["CPUExecutionProvider"])
+
+    def predict_proba(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
+        """Class probabilities, columns in `classes_` order."""
+        if isinstance(texts, str):
+            raise FirthError("predict_proba takes a list of texts, not one string.")
+        texts = list(texts)
+        rows = [self._batch(texts[i:i + batch_size]) for i in range(0, len(texts), batch_size)]
+        return np.concatenate(rows) if rows else np.zeros((0, len(self.classes_)), np.float32)
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        """The most probable class of each text."""
+        return self.classes_[self.predict_proba(texts).argmax(axis=1)]
+
+    def _batch(self, texts: list[str]) -> np.ndarray:
+        if isinstance(self.features, WordProjection):
+            padded, mask = self.features(texts)
+            return self.session.run(None, {"words": padded, "mask": mask})[0]
+        return self.session.run(None, {"features": self.features(texts)})[0]
+
+
+def _featurizer(directory: Path, spec: dict):
+    """The numpy featurizer an export described in config.json (its arrays in features.safetensors)."""
+    kind = spec["kind"]
+    if kind == "vectorizer":
+        from safetensors.numpy import load_file
+
+        arrays = load_file(str(directory / "features.safetensors")) if spec.get("tfidf") else {}
+        return Vectorizer(read_json(directory / "features.json"), arrays.get("idf"))
+    projection = ProjectionConfig(**spec["projection"])
+    return WordProjection(projection) if kind == "word_projection" else PooledProjection(projection, spec["pooling"])

@@ -1,0 +1,79 @@
+"""ONNX export and the torch-free runtime: the same probabilities as the full model, int8 close to them."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import firth
+from firth.errors import FirthError
+from firth.text.readers import read_labelled
+
+TEXTS = ["Shares rose after profits jumped", "The striker scored twice", "", "x", "A new  phone\twas unveiled"]
+
+
+@pytest.fixture(scope="module")
+def bbc():
+    return read_labelled(Path(__file__).parent / "fixtures" / "bbc")
+
+
+MODELS = {
+    "tfidf softmax": dict(features="tfidf", feature_params={"min_df": 1}),
+    "counts mlp": dict(features="counts", model="mlp", hidden=(8,), feature_params={"ngram_range": [1, 2]}),
+    "char_wb tfidf": dict(features="tfidf", feature_params={"analyzer": "char_wb", "ngram_range": [2, 4], "min_df": 1}),
+    "projection softmax": dict(features="projection", feature_params={"mode": "ternary"}),
+    "sgnn meanmax": dict(model="sgnn", hidden=(16, 8), pooling="meanmax", feature_params={"mode": "float"}),
+    "sgnn attention": dict(model="sgnn", hidden=(8,), pooling="attention"),
+    "sgnn max": dict(model="sgnn", hidden=(8,), pooling="max"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_the_export_predicts_what_the_model_predicts(name, bbc, tmp_path):
+    clf = firth.TextClassifier(epochs=3, batch_size=4, val_fraction=0, device="cpu", progress=False, **MODELS[name])
+    clf.fit(bbc.texts, bbc.labels).save(tmp_path / "model")
+    from firth.models.export import export
+
+    export(tmp_path / "model", tmp_path / "onnx")
+    runtime = firth.runtime.load(tmp_path / "onnx")
+    texts = bbc.texts + TEXTS
+    assert np.abs(runtime.predict_proba(texts) - clf.predict_proba(texts)).max() <= 1e-4
+    assert list(runtime.predict(texts)) == list(clf.predict(texts))
+    export(tmp_path / "model", tmp_path / "int8", int8=True)
+    quantized = firth.runtime.load(tmp_path / "int8")
+    assert np.abs(quantized.predict_proba(texts) - clf.predict_proba(texts)).max() <= 0.05
+    assert json.loads((tmp_path / "int8" / "config.json").read_text())["config"]["int8"] is True
+
+
+def test_the_runtime_imports_neither_torch_nor_sklearn(cli, bbc, tmp_path):
+    clf = firth.TextClassifier(model="sgnn", hidden=(8,), epochs=1, val_fraction=0, device="cpu", progress=False)
+    clf.fit(bbc.texts, bbc.labels).save(tmp_path / "model")
+    code, out, err = cli("export", str(tmp_path / "model"), str(tmp_path / "onnx"))
+    assert code == 0 and "exported" in out, err
+    script = ("import sys, json, firth.runtime\n"
+              f"model = firth.runtime.load({str(tmp_path / 'onnx')!r})\n"
+              "print(json.dumps(model.predict(['The striker scored twice']).tolist()))\n"
+              "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'sklearn', 'scipy'})))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    label, heavy = map(json.loads, result.stdout.splitlines())
+    assert label == list(clf.predict(["The striker scored twice"])) and heavy == []
+    code, page, _ = cli("info", str(tmp_path / "onnx"))
+    assert code == 0 and "(ONNX export)" in page and "firth.runtime.load" in page
+
+
+def test_what_cannot_be_exported_or_loaded_is_one_sentence(cli, bbc, tmp_path):
+    firth.SentenceEncoder(d_model=16, n_layers=1, n_heads=2, d_ff=32).save(tmp_path / "encoder")
+    code, _, err = cli("export", str(tmp_path / "encoder"), str(tmp_path / "out"))
+    assert code == 1 and "a SentenceEncoder cannot be exported yet" in err and err.count("\n") == 1
+    firth.TextClassifier(features="ppmi", epochs=1, val_fraction=0, device="cpu", progress=False,
+                         feature_params={"min_count": 1, "dim": 2}).fit(bbc.texts, bbc.labels).save(tmp_path / "ppmi")
+    code, _, err = cli("export", str(tmp_path / "ppmi"), str(tmp_path / "out"))
+    assert code == 1 and "PPMIFeatures features cannot be exported yet" in err
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(FirthError, match="is not an exported firth text classifier"):
+        firth.runtime.load(tmp_path / "ppmi")
+    code, _, err = cli("export", str(tmp_path / "ppmi"), str(tmp_path / "ppmi" / "inside"))
+    assert code == 1 and "is an input of this command" in err
