@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 import firth
 from firth.errors import FirthError
@@ -64,16 +65,32 @@ def test_the_runtime_imports_neither_torch_nor_sklearn(cli, bbc, tmp_path):
     assert code == 0 and "(ONNX export)" in page and "firth.runtime.load" in page
 
 
+@pytest.mark.parametrize("settings", [{}, {"lexical": False, "concat_layers": False},
+                                      {"pooling": "meanmax", "head_dim": 8, "pre_ln": False}])
+def test_an_exported_encoder_encodes_what_the_encoder_encodes(settings, cli, tmp_path):
+    torch.manual_seed(0)
+    encoder = firth.SentenceEncoder(d_model=16, n_layers=2, n_heads=2, d_ff=32, **settings)
+    encoder.net.fit_idf([TEXTS[:2], TEXTS[2:]])
+    encoder.save(tmp_path / "encoder")
+    for int8, tolerance in ((False, 1e-5), (True, 0.05)):
+        code, _, err = cli("export", str(tmp_path / "encoder"), str(tmp_path / "onnx"), *(["--int8"] if int8 else []))
+        assert code == 0, err
+        runtime = firth.runtime.load(tmp_path / "onnx")
+        texts = TEXTS + ["word " * 300]  # cut at 256 words, as encode cuts
+        assert runtime.encode(texts).shape == (len(texts), encoder.dim)
+        assert np.abs(runtime.encode(texts, batch_size=2) - encoder.encode(texts)).max() <= tolerance
+
+
 def test_what_cannot_be_exported_or_loaded_is_one_sentence(cli, bbc, tmp_path):
-    firth.SentenceEncoder(d_model=16, n_layers=1, n_heads=2, d_ff=32).save(tmp_path / "encoder")
-    code, _, err = cli("export", str(tmp_path / "encoder"), str(tmp_path / "out"))
-    assert code == 1 and "a SentenceEncoder cannot be exported yet" in err and err.count("\n") == 1
+    firth.KeyedVectors(["a", "b"], np.eye(2)).save(tmp_path / "vectors")
+    code, _, err = cli("export", str(tmp_path / "vectors"), str(tmp_path / "out"))
+    assert code == 1 and "a KeyedVectors cannot be exported" in err and err.count("\n") == 1
     firth.TextClassifier(features="ppmi", epochs=1, val_fraction=0, device="cpu", progress=False,
                          feature_params={"min_count": 1, "dim": 2}).fit(bbc.texts, bbc.labels).save(tmp_path / "ppmi")
     code, _, err = cli("export", str(tmp_path / "ppmi"), str(tmp_path / "out"))
     assert code == 1 and "PPMIFeatures features cannot be exported yet" in err
     assert not (tmp_path / "out").exists()
-    with pytest.raises(FirthError, match="is not an exported firth text classifier"):
+    with pytest.raises(FirthError, match="is not an exported firth model"):
         firth.runtime.load(tmp_path / "ppmi")
     code, _, err = cli("export", str(tmp_path / "ppmi"), str(tmp_path / "ppmi" / "inside"))
     assert code == 1 and "is an input of this command" in err

@@ -14,7 +14,7 @@ def add(families) -> None:
     info = add_parser(families, "info", "Print the model card of a model directory (its README.md).")
     info.add_argument("model", metavar="MODEL")
     info.set_defaults(run=info_)
-    export = add_parser(families, "export", "Export a text classifier to ONNX, for firth.runtime (no torch).",
+    export = add_parser(families, "export", "Export a classifier or sentence encoder to ONNX, for firth.runtime.",
                         "Write MODEL's network as ONNX and its featurizer's state into OUT, which "
                         "`firth.runtime.load(OUT)` runs with numpy and onnxruntime alone.")
     export.add_argument("model", metavar="MODEL")

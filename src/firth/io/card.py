@@ -48,6 +48,11 @@ USES = {
         "with numpy and onnxruntime alone.",
         "The limits of the classifier it was exported from; with int8 weights its probabilities differ slightly "
         "from the full model's (benchmarks/RESULTS.md measures by how much)."),
+    "ExportedSentenceEncoder": (
+        "The sentence encoder above, exported to run without torch: `firth.runtime.load(directory).encode(texts)` "
+        "with numpy and onnxruntime alone.",
+        "The limits of the encoder it was exported from; texts are cut at 256 words; with int8 weights its "
+        "vectors differ slightly from the full model's."),
     "KeyedVectors": (
         "Word vectors for similar words, analogies and features: `most_similar`, `analogy`, `similarity`.",
         "Only the words listed have vectors (unless they carry a projection encoder); what they encode comes "

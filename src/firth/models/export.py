@@ -6,13 +6,14 @@ featurizer's state beside it: a TF-IDF or counts vocabulary with its idf, or
 the projection's configuration (the hash needs no state). `int8` quantizes
 the graph's weights to 8 bits (onnxruntime's dynamic quantization). The
 classifier families (softmax, MLP, SGNN) on TF-IDF, counts or projection
-features are exported; PPMI and averaged-word-vector features and the
-sentence encoder are not yet, and say so.
+features are exported, and the sentence encoder (its IDF table beside the
+graph); PPMI and averaged-word-vector features are not yet, and say so.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import shutil
 import tempfile
@@ -20,6 +21,7 @@ import warnings
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from firth.errors import FirthError
@@ -28,8 +30,10 @@ from firth.features.projection import ProjectionFeatures
 from firth.io.card import read_card
 from firth.io.model_dir import model_writer, read_model_config, save_tensors, write_json
 from firth.models.classifier import TextClassifier
+from firth.models.encoder import SentenceEncoder, SentenceEncoderNet, pool, sinusoids
 from firth.models.sgnn import SGNNClassifierNet
 from firth.runtime.classifier import EXPORTED, GRAPH
+from firth.runtime.encoder import ENCODE_MAX_WORDS, EXPORTED_ENCODER, IDF_SEED
 
 OPSET = 17
 
@@ -74,11 +78,67 @@ class PaddedSGNN(nn.Module):
         return torch.softmax(self.net.head(pooled), dim=1)
 
 
+class PaddedEncoder(nn.Module):
+    """The sentence encoder on padded word projections, a mask and each word's IDF, as a graph can take it.
+
+    It computes what SentenceEncoderNet computes on packed tokens: the folded
+    projection through the input Linear, positions, the blocks (attention
+    masked to the real words), the pooled layers and the IDF-weighted bag. A
+    text without words attends to its first (padding) position, so that no
+    row of attention is empty; pooling never counts it.
+    """
+
+    def __init__(self, net: SentenceEncoderNet, max_words: int):
+        super().__init__()
+        self.net = net
+        self.register_buffer("positions", sinusoids(max_words, net.config.d_model, torch.device("cpu")))
+
+    def forward(self, words: torch.Tensor, mask: torch.Tensor, idf: torch.Tensor) -> torch.Tensor:
+        net, config = self.net, self.net.config
+        batch, length = mask.shape
+        real = mask > 0
+        keys = real | (~real.any(1, keepdim=True) & (torch.arange(length)[None, :] == 0))
+        narrow = words.reshape(batch, length, net.projection.config.n_hashes, -1, config.fold).sum(-1).flatten(2)
+        embedded = net.embed(narrow)
+        x = embedded + self.positions[:length]
+        layers = [embedded]
+        for block in net.layers:
+            x = _padded_block(block, x, keys)
+            layers.append(x)
+        layers[-1] = net.norm(x)
+        pooled = torch.cat([pool(h, real, config.pooling) for h in (layers if config.concat_layers else layers[-1:])],
+                           dim=1)
+        if net.idf is None:
+            return net.head(pooled)
+        bag = (F.normalize(words, dim=-1) * (idf * mask)[:, :, None]).sum(1)
+        share = config.lexical_share
+        return net.head(torch.cat([math.sqrt(1 - share) * F.normalize(pooled, dim=1),
+                                   math.sqrt(share) * F.normalize(bag, dim=1)], dim=1))
+
+
+def _padded_block(block: nn.Module, x: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
+    """Block.forward on padded [batch, length, d] tokens, attention over the `keys` positions only."""
+    def attend(h: torch.Tensor) -> torch.Tensor:
+        batch, length, _ = h.shape
+        q, k, v = block.qkv(h).reshape(batch, length, 3, block.n_heads, -1).permute(2, 0, 3, 1, 4)
+        attended = F.scaled_dot_product_attention(q, k, v, attn_mask=keys[:, None, None, :])
+        return block.out(attended.transpose(1, 2).reshape(batch, length, -1))
+
+    if block.pre_ln:
+        x = x + attend(block.norm1(x))
+        return x + block.ff(block.norm2(x))
+    x = block.norm1(x + attend(x))
+    return block.norm2(x + block.ff(x))
+
+
 def export(model_dir: str | os.PathLike, out_dir: str | os.PathLike, int8: bool = False) -> Path:
     """Write the ONNX export of the model in `model_dir` to `out_dir`, atomically; return `out_dir`."""
     kind, _ = read_model_config(model_dir, ("TextClassifier", "SentenceEncoder", "Word2Vec", "KeyedVectors"))
+    if kind == "SentenceEncoder":
+        return _export_encoder(model_dir, out_dir, int8)
     if kind != "TextClassifier":
-        raise FirthError(f"{model_dir}: a {kind} cannot be exported yet; text classifiers can.")
+        raise FirthError(f"{model_dir}: a {kind} cannot be exported; text classifiers and sentence encoders can "
+                         "(word vectors are a table already: `firth word2vec export`).")
     clf = TextClassifier.load(model_dir)
     graph, inputs, features = _graph_and_features(clf)
     card = read_card(model_dir) or {"summary": "", "data": {}, "command": None, "metrics": {}}
@@ -91,6 +151,23 @@ def export(model_dir: str | os.PathLike, out_dir: str | os.PathLike, int8: bool 
             write_json(tmp / "features.json", features["state"])
         if "arrays" in features:
             save_tensors(tmp / "features.safetensors", features["arrays"])
+    return Path(out_dir)
+
+
+def _export_encoder(model_dir: str | os.PathLike, out_dir: str | os.PathLike, int8: bool) -> Path:
+    encoder = SentenceEncoder.load(model_dir)
+    net, max_words = encoder.net.eval(), ENCODE_MAX_WORDS
+    projection = net.projection.config
+    example = {"words": torch.zeros(2, 3, projection.dim), "mask": torch.ones(2, 3), "idf": torch.ones(2, 3)}
+    config = {"width": net.config.width, "max_words": max_words, "projection": dataclasses.asdict(projection),
+              "idf": None if net.idf is None else {"buckets": net.idf.buckets, "seed": IDF_SEED}, "int8": int8,
+              "source": {k: v for k, v in dataclasses.asdict(net.config).items() if k != "progress"}}
+    card = read_card(model_dir) or {"summary": "", "data": {}, "command": None, "metrics": {}}
+    card = {**card, "summary": f"{card['summary']} (ONNX export{', int8 weights' if int8 else ''})"}
+    with model_writer(out_dir, EXPORTED_ENCODER, config, card) as tmp:
+        _write_graph(PaddedEncoder(net, max_words), example, tmp / GRAPH, int8, output="sentences")
+        if net.idf is not None:
+            save_tensors(tmp / "features.safetensors", {"idf": net.idf.table})
     return Path(out_dir)
 
 
@@ -121,16 +198,16 @@ def _graph_and_features(clf: TextClassifier) -> tuple[nn.Module, dict[str, torch
                      "projection features can.")
 
 
-def _write_graph(module: nn.Module, inputs: dict[str, torch.Tensor], path: Path, int8: bool) -> None:
+def _write_graph(module: nn.Module, inputs: dict[str, torch.Tensor], path: Path, int8: bool,
+                 output: str = "probabilities") -> None:
     """torch.onnx.export with dynamic batch (and length) axes; then, for int8, dynamic quantization."""
-    axes = {name: {0: "batch", **({1: "length"} if tensor.dim() > 2 or name == "mask" else {})}
-            for name, tensor in inputs.items()}
+    axes = {name: {0: "batch", **({1: "length"} if name != "features" else {})} for name in inputs}
     with tempfile.TemporaryDirectory() as tmp:
         plain = Path(tmp) / "float.onnx"
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
             torch.onnx.export(module, tuple(inputs.values()), str(plain), input_names=list(inputs),
-                              output_names=["probabilities"], dynamic_axes={**axes, "probabilities": {0: "batch"}},
+                              output_names=[output], dynamic_axes={**axes, output: {0: "batch"}},
                               opset_version=OPSET, dynamo=False)
         if int8:
             import logging

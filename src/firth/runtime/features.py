@@ -99,7 +99,10 @@ class WordProjection:
             np.zeros((0, self.config.dim), np.float32)
 
     def __call__(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        docs = [words(text, lowercase=False) for text in texts]
+        return self.pad([words(text, lowercase=False) for text in texts])
+
+    def pad(self, docs: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """Tokenized texts as padded projections and their mask."""
         distinct = list(dict.fromkeys(w for doc in docs for w in doc))
         table = self.vectors(distinct)
         slot = {w: i for i, w in enumerate(distinct)}
