@@ -50,18 +50,19 @@ class Probabilities(nn.Module):
 
 
 class PaddedSGNN(nn.Module):
-    """The SGNN classifier on padded word projections [batch, length, D] and a mask, as a graph can take it.
+    """The SGNN classifier on a batch's distinct word projections, each text's rows of them, and a mask.
 
     It computes what SGNNClassifierNet computes on its bags of words: the word
-    layers, the masked pooling (a text without words pools to zeros), the head.
+    layers once per distinct word, the masked pooling (a text without words
+    pools to zeros), the head.
     """
 
     def __init__(self, net: SGNNClassifierNet):
         super().__init__()
         self.net = net
 
-    def forward(self, words: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        refined = self.net.word_layers(words)
+    def forward(self, table: torch.Tensor, index: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        refined = self.net.word_layers(table)[index]
         real = mask[:, :, None]
         pooling = self.net.pooling
         if pooling == "attention":
@@ -79,13 +80,14 @@ class PaddedSGNN(nn.Module):
 
 
 class PaddedEncoder(nn.Module):
-    """The sentence encoder on padded word projections, a mask and each word's IDF, as a graph can take it.
+    """The sentence encoder on a batch's distinct word projections, each text's rows of them, a mask, and each
+    text's IDF weight of each distinct word (its lexical bag).
 
     It computes what SentenceEncoderNet computes on packed tokens: the folded
-    projection through the input Linear, positions, the blocks (attention
-    masked to the real words), the pooled layers and the IDF-weighted bag. A
-    text without words attends to its first (padding) position, so that no
-    row of attention is empty; pooling never counts it.
+    projection through the input Linear (once per distinct word), positions,
+    the blocks (attention masked to the real words), the pooled layers and the
+    IDF-weighted bag. A text without words attends to its first (padding)
+    position, so that no row of attention is empty; pooling never counts it.
     """
 
     def __init__(self, net: SentenceEncoderNet, max_words: int):
@@ -93,13 +95,13 @@ class PaddedEncoder(nn.Module):
         self.net = net
         self.register_buffer("positions", sinusoids(max_words, net.config.d_model, torch.device("cpu")))
 
-    def forward(self, words: torch.Tensor, mask: torch.Tensor, idf: torch.Tensor) -> torch.Tensor:
+    def forward(self, table: torch.Tensor, index: torch.Tensor, mask: torch.Tensor, bag: torch.Tensor) -> torch.Tensor:
         net, config = self.net, self.net.config
-        batch, length = mask.shape
+        length = mask.shape[1]
         real = mask > 0
         keys = real | (~real.any(1, keepdim=True) & (torch.arange(length)[None, :] == 0))
-        narrow = words.reshape(batch, length, net.projection.config.n_hashes, -1, config.fold).sum(-1).flatten(2)
-        embedded = net.embed(narrow)
+        folded = table.reshape(table.shape[0], net.projection.config.n_hashes, -1, config.fold).sum(-1).flatten(1)
+        embedded = net.embed(folded)[index]  # models.encoder.fold, written so that a trace keeps the row count
         x = embedded + self.positions[:length]
         layers = [embedded]
         for block in net.layers:
@@ -110,10 +112,10 @@ class PaddedEncoder(nn.Module):
                            dim=1)
         if net.idf is None:
             return net.head(pooled)
-        bag = (F.normalize(words, dim=-1) * (idf * mask)[:, :, None]).sum(1)
+        lexical = bag @ F.normalize(table, dim=1)
         share = config.lexical_share
         return net.head(torch.cat([math.sqrt(1 - share) * F.normalize(pooled, dim=1),
-                                   math.sqrt(share) * F.normalize(bag, dim=1)], dim=1))
+                                   math.sqrt(share) * F.normalize(lexical, dim=1)], dim=1))
 
 
 def _padded_block(block: nn.Module, x: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
@@ -158,7 +160,8 @@ def _export_encoder(model_dir: str | os.PathLike, out_dir: str | os.PathLike, in
     encoder = SentenceEncoder.load(model_dir)
     net, max_words = encoder.net.eval(), ENCODE_MAX_WORDS
     projection = net.projection.config
-    example = {"words": torch.zeros(2, 3, projection.dim), "mask": torch.ones(2, 3), "idf": torch.ones(2, 3)}
+    example = {"table": torch.zeros(4, projection.dim), "index": torch.zeros(2, 3, dtype=torch.long),
+               "mask": torch.ones(2, 3), "bag": torch.ones(2, 4)}
     config = {"width": net.config.width, "max_words": max_words, "projection": dataclasses.asdict(projection),
               "idf": None if net.idf is None else {"buckets": net.idf.buckets, "seed": IDF_SEED}, "int8": int8,
               "source": {k: v for k, v in dataclasses.asdict(net.config).items() if k != "progress"}}
@@ -176,7 +179,8 @@ def _graph_and_features(clf: TextClassifier) -> tuple[nn.Module, dict[str, torch
     net = clf.model_.eval()
     if isinstance(net, SGNNClassifierNet):
         projection = dataclasses.asdict(net.projection.config)
-        example = {"words": torch.zeros(2, 3, net.projection.dim), "mask": torch.ones(2, 3)}
+        example = {"table": torch.zeros(4, net.projection.dim), "index": torch.zeros(2, 3, dtype=torch.long),
+                   "mask": torch.ones(2, 3)}
         return PaddedSGNN(net), example, {"spec": {"kind": "word_projection", "projection": projection}}
     featurizer = clf.features_
     example = {"features": torch.zeros(2, featurizer.n_features_out_)}
@@ -201,7 +205,9 @@ def _graph_and_features(clf: TextClassifier) -> tuple[nn.Module, dict[str, torch
 def _write_graph(module: nn.Module, inputs: dict[str, torch.Tensor], path: Path, int8: bool,
                  output: str = "probabilities") -> None:
     """torch.onnx.export with dynamic batch (and length) axes; then, for int8, dynamic quantization."""
-    axes = {name: {0: "batch", **({1: "length"} if name != "features" else {})} for name in inputs}
+    axes = {"features": {0: "batch"}, "table": {0: "words"}, "index": {0: "batch", 1: "length"},
+            "mask": {0: "batch", 1: "length"}, "bag": {0: "batch", 1: "words"}}
+    axes = {name: axes[name] for name in inputs}
     with tempfile.TemporaryDirectory() as tmp:
         plain = Path(tmp) / "float.onnx"
         with warnings.catch_warnings(), torch.no_grad():

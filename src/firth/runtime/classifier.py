@@ -13,6 +13,7 @@ from firth.errors import FirthError
 from firth.io.checksums import verify_checksums
 from firth.io.jsonfiles import read_json
 from firth.runtime.features import PooledProjection, Vectorizer, WordProjection
+from firth.text.segment import words
 
 EXPORTED = "ExportedTextClassifier"
 GRAPH = "model.onnx"
@@ -54,8 +55,8 @@ class RuntimeClassifier:
 
     def _batch(self, texts: list[str]) -> np.ndarray:
         if isinstance(self.features, WordProjection):
-            padded, mask = self.features(texts)
-            return self.session.run(None, {"words": padded, "mask": mask})[0]
+            table, _, index, mask = self.features.index([words(text, lowercase=False) for text in texts])
+            return self.session.run(None, {"table": table, "index": index, "mask": mask})[0]
         return self.session.run(None, {"features": self.features(texts)})[0]
 
 

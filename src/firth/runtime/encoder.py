@@ -75,12 +75,11 @@ class RuntimeEncoder:
         return out
 
     def _batch(self, docs: list[list[str]]) -> np.ndarray:
-        padded, mask = self.projection.pad(docs)
-        idf = np.zeros(mask.shape, dtype=np.float32)
-        if self.idf is not None:
-            distinct = list(dict.fromkeys(w for doc in docs for w in doc))
-            weight = dict(zip(distinct, self.idf(word_keys(normalize_words(distinct, self.projection.config)))))
-            for row, doc in enumerate(docs):
-                idf[row, :len(doc)] = [weight[w] for w in doc]
-        feeds = {"words": padded, "mask": mask, "idf": idf}
+        table, distinct, index, mask = self.projection.index(docs)
+        bag = np.zeros((len(docs), len(table)), dtype=np.float32)  # each text's IDF weight of each distinct word
+        if self.idf is not None and distinct:
+            idf = self.idf(word_keys(normalize_words(distinct, self.projection.config)))
+            rows = np.repeat(np.arange(len(docs)), mask.sum(1).astype(np.int64))
+            np.add.at(bag, (rows, index[mask > 0]), idf[index[mask > 0]])
+        feeds = {"table": table, "index": index, "mask": mask, "bag": bag}
         return self.session.run(None, {name: feeds[name] for name in self.inputs})[0]

@@ -8,7 +8,8 @@ gives the same numbers as the torch and scikit-learn code it replaces
   (word n-grams of `(?u)\\b\\w\\w+\\b` tokens, char and char_wb n-grams),
   counts or binary, sublinear tf, idf and l2 normalization, over the fitted vocabulary.
 - `PooledProjection`: firth's ProjectionFeatures, the mean or max of a text's word projections.
-- `WordProjection`: the projections of a batch of texts' words, padded, for the SGNN classifier's graph.
+- `WordProjection`: a batch's distinct words' projections and each text's rows of them, for the
+  SGNN classifier's and the sentence encoder's graphs.
 """
 
 from __future__ import annotations
@@ -41,23 +42,25 @@ class Vectorizer:
         return len(self.vocabulary)
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.width), dtype=np.float32)
+        """[texts, vocabulary] float32; computed on the non-zero cells, then laid out dense for the graph."""
+        get, rows, columns = self.vocabulary.get, [], []
         for row, text in enumerate(texts):
-            for term in self._analyze(text):
-                column = self.vocabulary.get(term)
-                if column is not None:
-                    out[row, column] += 1
-        if self.binary:
-            np.minimum(out, 1, out=out)
-        if self.idf is None:
-            return out
-        if self.sublinear_tf:  # 1 + log(tf) where tf > 0
-            counted = out > 0
-            np.log(out, out=out, where=counted)
-            out[counted] += 1
-        out *= self.idf.astype(np.float32)
-        norms = np.sqrt((out.astype(np.float64) ** 2).sum(1, keepdims=True))
-        return (out / np.where(norms == 0, 1, norms)).astype(np.float32)
+            found = [c for c in map(get, self._analyze(text)) if c is not None]
+            rows.extend([row] * len(found))
+            columns.extend(found)
+        cells, counts = np.unique(np.asarray(rows, dtype=np.int64) * self.width + np.asarray(columns, dtype=np.int64),
+                                  return_counts=True)
+        row, column = np.divmod(cells, self.width)
+        values = np.ones(len(cells)) if self.binary else counts.astype(np.float64)
+        if self.idf is not None:
+            if self.sublinear_tf:
+                values = 1 + np.log(values)
+            values *= self.idf[column]
+            norms = np.sqrt(np.bincount(row, weights=values * values, minlength=len(texts)))
+            values /= norms[row]
+        out = np.zeros((len(texts), self.width), dtype=np.float32)
+        out[row, column] = values
+        return out
 
     def _analyze(self, text: str) -> list[str]:
         text = text.lower() if self.lowercase else text
@@ -79,7 +82,11 @@ class Vectorizer:
 
 
 class WordProjection:
-    """Each text's words as SGNN projections (float32), padded: [texts, longest, D] and a mask [texts, longest]."""
+    """A batch of tokenized texts as the projections of its distinct words and, per text, the rows of its words.
+
+    The graphs read it as torch's models read ProjectedTexts: each distinct
+    word is projected (and refined) once, and gathered per text afterwards.
+    """
 
     def __init__(self, config: ProjectionConfig, cache_size: int = 50_000):
         self.config, self.cache_size = config, cache_size
@@ -88,32 +95,30 @@ class WordProjection:
     def vectors(self, distinct: list[str]) -> np.ndarray:
         """[len(distinct), D] float32 projections, cached for the first `cache_size` words seen."""
         new = [w for w in distinct if w not in self.cache]
-        if new:
-            rows = project_words(new, self.config).astype(np.float32)
-            room = max(self.cache_size - len(self.cache), 0)
-            self.cache.update(zip(new[:room], rows[:room]))
-            fresh = dict(zip(new, rows))
-        else:
-            fresh = {}
-        return np.stack([self.cache[w] if w in self.cache else fresh[w] for w in distinct]) if distinct else \
-            np.zeros((0, self.config.dim), np.float32)
+        fresh = dict(zip(new, project_words(new, self.config).astype(np.float32))) if new else {}
+        for word in new[:max(self.cache_size - len(self.cache), 0)]:
+            self.cache[word] = fresh[word]
+        if not distinct:
+            return np.zeros((0, self.config.dim), np.float32)
+        return np.stack([self.cache[w] if w in self.cache else fresh[w] for w in distinct])
 
-    def __call__(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        return self.pad([words(text, lowercase=False) for text in texts])
+    def index(self, docs: Sequence[Sequence[str]]) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
+        """(table [distinct words, D], the distinct words, index [texts, longest] into the table, mask [texts, longest]).
 
-    def pad(self, docs: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
-        """Tokenized texts as padded projections and their mask."""
+        A text without words gets one masked slot, so that every row has a length.
+        """
         distinct = list(dict.fromkeys(w for doc in docs for w in doc))
-        table = self.vectors(distinct)
         slot = {w: i for i, w in enumerate(distinct)}
         longest = max((len(d) for d in docs), default=0) or 1
-        padded = np.zeros((len(docs), longest, self.config.dim), dtype=np.float32)
+        index = np.zeros((len(docs), longest), dtype=np.int64)
         mask = np.zeros((len(docs), longest), dtype=np.float32)
         for row, doc in enumerate(docs):
-            if doc:
-                padded[row, :len(doc)] = table[[slot[w] for w in doc]]
-                mask[row, :len(doc)] = 1
-        return padded, mask
+            index[row, :len(doc)] = [slot[w] for w in doc]
+            mask[row, :len(doc)] = 1
+        table = self.vectors(distinct)
+        if not len(table):  # no text has a word: one zero row for the index to point at
+            table = np.zeros((1, self.config.dim), np.float32)
+        return table, distinct, index, mask
 
 
 class PooledProjection:
@@ -127,8 +132,16 @@ class PooledProjection:
         return self.words.config.dim
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        padded, mask = self.words(texts)
-        if self.pooling == "mean":
-            return (padded.sum(1) / np.maximum(mask.sum(1, keepdims=True), 1)).astype(np.float32)
-        peak = np.where(mask[:, :, None] > 0, padded, -np.inf).max(1)
-        return np.where(np.isfinite(peak), peak, 0).astype(np.float32)
+        docs = [words(text, lowercase=False) for text in texts]
+        table, _, index, mask = self.words.index(docs)
+        lengths = mask.sum(1).astype(np.int64)
+        out = np.zeros((len(docs), self.width), dtype=np.float32)
+        filled = lengths > 0
+        if filled.any():
+            rows = table[index[mask > 0]]  # every text's word rows, text after text
+            starts = (np.cumsum(lengths) - lengths)[filled]
+            if self.pooling == "mean":
+                out[filled] = np.add.reduceat(rows, starts) / lengths[filled, None]
+            else:
+                out[filled] = np.maximum.reduceat(rows, starts)
+        return out
