@@ -1,11 +1,12 @@
-"""Shipping a model: `firth info MODEL_DIR` prints its card, `firth export MODEL_DIR OUT_DIR` writes its ONNX export;
-and what the command line adds to cards."""
+"""Shipping a model: `firth info` prints its card, `firth export` writes its ONNX export, `firth serve` serves it
+over HTTP; and what the command line adds to cards."""
 
 from __future__ import annotations
 
 import shlex
 from pathlib import Path
 
+from firth.cli.inputs import positive_int
 from firth.cli.options import add_parser
 from firth.errors import FirthError
 
@@ -21,6 +22,18 @@ def add(families) -> None:
     export.add_argument("out", metavar="OUT")
     export.add_argument("--int8", action="store_true", help="quantize the weights to 8 bits")
     export.set_defaults(run=export_)
+    serve = add_parser(families, "serve", "Serve a classifier or sentence encoder over HTTP, with a page to try it.",
+                       "Serve MODEL (a model directory or an exported one) at http://HOST:PORT: POST /predict, "
+                       "/embed, /similar; GET /health, /info, / (a page), /docs.")
+    serve.add_argument("model", metavar="MODEL")
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    serve.add_argument("--port", type=positive_int, default=8000, help="the port to listen on")
+    serve.add_argument("--corpus", metavar="FILE", help="one sentence a line, for /similar (encoders)")
+    serve.add_argument("--max-texts", type=positive_int, default=256, help="texts in one request")
+    serve.add_argument("--max-text-bytes", type=positive_int, default=10_000, help="UTF-8 bytes of one text")
+    serve.add_argument("--max-batch", type=positive_int, default=256, help="texts of one model call")
+    serve.add_argument("--batch-wait-ms", type=float, default=5.0, help="how long a request waits for company")
+    serve.set_defaults(run=serve_)
 
 
 def info_(args) -> None:
@@ -41,6 +54,24 @@ def export_(args) -> None:
     size = sum(p.stat().st_size for p in out.iterdir() if p.is_file())
     print(f"exported {args.model} to {out} ({size / 1e6:,.1f} MB{', int8 weights' if args.int8 else ''}); "
           f"run it with firth.runtime.load({str(out)!r})")
+
+
+def serve_(args) -> None:
+    from firth.cli.inputs import text_lines
+
+    try:
+        import uvicorn
+
+        from firth.serve import Limits, create_app
+    except ImportError as e:
+        raise FirthError(f"serving needs fastapi and uvicorn ({e}); pip install 'firth[serve]'.") from None
+    if not 0 <= args.batch_wait_ms <= 1000:
+        raise FirthError(f"--batch-wait-ms must be between 0 and 1000, got {args.batch_wait_ms}.")
+    corpus = text_lines(args.corpus) if args.corpus else None
+    limits = Limits(args.max_texts, args.max_text_bytes, args.max_batch, args.batch_wait_ms)
+    app = create_app(args.model, corpus, limits)
+    print(f"serving {args.model} at http://{args.host}:{args.port} (page at /, API docs at /docs)", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
 
 
 def command_line(args) -> str:
