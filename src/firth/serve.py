@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from pydantic import BaseModel, Field
 
 from firth.errors import FirthError
 from firth.io.card import read_card
+from firth.io.jsonfiles import read_json
 
 
 @dataclass(frozen=True)
@@ -101,8 +101,9 @@ class Batcher:
 
 def load_servable(directory: str | Path):
     """A full model directory (firth.load) or an exported one (firth.runtime.load)."""
-    saved = json.loads((Path(directory) / "config.json").read_text(encoding="utf-8")) \
-        if (Path(directory) / "config.json").is_file() else {}
+    if not Path(directory).is_dir():
+        raise FirthError(f"{directory}: no such model directory.")
+    saved = read_json(Path(directory) / "config.json")
     if isinstance(saved, dict) and str(saved.get("type", "")).startswith("Exported"):
         import firth.runtime
 

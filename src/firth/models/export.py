@@ -27,7 +27,7 @@ from torch import nn
 from firth.errors import FirthError
 from firth.features.classic import CountFeatures, TfidfFeatures
 from firth.features.projection import ProjectionFeatures
-from firth.io.card import read_card
+from firth.io.card import new_card, read_card
 from firth.io.model_dir import model_writer, read_model_config, save_tensors, write_json
 from firth.models.classifier import TextClassifier
 from firth.models.encoder import SentenceEncoder, SentenceEncoderNet, pool, sinusoids
@@ -143,11 +143,9 @@ def export(model_dir: str | os.PathLike, out_dir: str | os.PathLike, int8: bool 
                          "(word vectors are a table already: `firth word2vec export`).")
     clf = TextClassifier.load(model_dir)
     graph, inputs, features = _graph_and_features(clf)
-    card = read_card(model_dir) or {"summary": "", "data": {}, "command": None, "metrics": {}}
-    card = {**card, "summary": f"{card['summary']} (ONNX export{', int8 weights' if int8 else ''})"}
     config = {"classes": clf.classes_.tolist(), "features": features["spec"], "int8": int8,
               "source": {k: v for k, v in dataclasses.asdict(clf.config_).items() if k != "progress"}}
-    with model_writer(out_dir, EXPORTED, config, card) as tmp:
+    with model_writer(out_dir, EXPORTED, config, _card(model_dir, int8)) as tmp:
         _write_graph(graph, inputs, tmp / GRAPH, int8)
         if "state" in features:
             write_json(tmp / "features.json", features["state"])
@@ -165,13 +163,17 @@ def _export_encoder(model_dir: str | os.PathLike, out_dir: str | os.PathLike, in
     config = {"width": net.config.width, "max_words": max_words, "projection": dataclasses.asdict(projection),
               "idf": None if net.idf is None else {"buckets": net.idf.buckets, "seed": IDF_SEED}, "int8": int8,
               "source": {k: v for k, v in dataclasses.asdict(net.config).items() if k != "progress"}}
-    card = read_card(model_dir) or {"summary": "", "data": {}, "command": None, "metrics": {}}
-    card = {**card, "summary": f"{card['summary']} (ONNX export{', int8 weights' if int8 else ''})"}
-    with model_writer(out_dir, EXPORTED_ENCODER, config, card) as tmp:
+    with model_writer(out_dir, EXPORTED_ENCODER, config, _card(model_dir, int8)) as tmp:
         _write_graph(PaddedEncoder(net, max_words), example, tmp / GRAPH, int8, output="sentences")
         if net.idf is not None:
             save_tensors(tmp / "features.safetensors", {"idf": net.idf.table})
     return Path(out_dir)
+
+
+def _card(model_dir: str | os.PathLike, int8: bool) -> dict:
+    """The source model's card, its summary marked as an export."""
+    card = read_card(model_dir) or new_card("", {})
+    return {**card, "summary": f"{card['summary']} (ONNX export{', int8 weights' if int8 else ''})"}
 
 
 def _graph_and_features(clf: TextClassifier) -> tuple[nn.Module, dict[str, torch.Tensor], dict]:
