@@ -20,13 +20,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -36,23 +33,13 @@ import torch
 import firth
 import firth.data
 import firth.runtime
-from classify import FIRTH_METHODS, shuffled
+from classify import FIRTH_METHODS, shuffled, timed
 from firth.evaluate.retrieval import heldout_split, retrieval_scores
 from firth.models.export import export
 from firth.train.paragraphs import read_paragraph_sentences
 
 MODELS = {"sgnn": FIRTH_METHODS["firth_sgnn"], "softmax_tfidf": FIRTH_METHODS["firth_softmax_tfidf"]}
 REPEATS = 3
-
-
-def best_of(fn: Callable, repeats: int = REPEATS) -> tuple[object, float]:
-    """fn's result and its fastest wall time over `repeats` calls."""
-    best, result = math.inf, None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return result, best
 
 
 def size(directory: Path) -> int:
@@ -73,7 +60,7 @@ def classifier_row(name: str, params: dict, data, tmp: Path) -> dict:
     models = {"torch": clf, **{k: firth.runtime.load(v) for k, v in exported(tmp / name, tmp).items()}}
     row, probabilities = {}, {}
     for variant, model in models.items():
-        probabilities[variant], seconds = best_of(lambda: model.predict_proba(test_texts))
+        probabilities[variant], seconds = timed(lambda: model.predict_proba(test_texts), REPEATS)
         predicted = model.classes_[probabilities[variant].argmax(1)]
         row[f"acc_{variant}"] = round(float((predicted == test_labels).mean()), 4)
         row[f"docs_per_s_{variant}"] = round(len(test_texts) / seconds)
@@ -100,7 +87,7 @@ def encoder_row(model_dir: Path, tmp: Path) -> dict:
     for variant, model in models.items():
         row[f"R1_{variant}"] = round(retrieval_scores(lambda texts: model.encode(texts, batch_size=64),
                                                       split.queries, split.targets)["R1"], 4)
-        _, seconds = best_of(lambda: model.encode(sentences, batch_size=64))
+        _, seconds = timed(lambda: model.encode(sentences, batch_size=64), REPEATS)
         row[f"sentences_per_s_{variant}"] = round(len(sentences) / seconds)
     for variant, directory in (("torch", model_dir), ("onnx", tmp / f"{model_dir.name}-onnx"),
                                ("int8", tmp / f"{model_dir.name}-int8")):
