@@ -3,7 +3,6 @@
 import json
 import shutil
 
-import pytest
 
 import firth
 from firth.io.card import CARD, PAGE

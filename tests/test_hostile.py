@@ -6,7 +6,6 @@ The numbers in the section titles are those of the hardening issue's list of fau
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -22,7 +21,6 @@ from safetensors.torch import load_file, save_file
 import firth
 from firth.config import EncoderConfig, TrainConfig
 from firth.errors import FirthError
-from firth.evaluate.evaluators import LossEvaluator
 from firth.models import word2vec as word2vec_module
 from firth.train import ArrayDataset, Trainer
 

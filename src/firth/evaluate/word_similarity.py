@@ -16,8 +16,8 @@ Both follow gensim 4's `KeyedVectors.evaluate_word_analogies` and
   the candidates are the five best words that are not a, b or c themselves,
   and the first of them that is not a case variant of a, b or c is the answer.
 
-`vectors` is a firth.vectors.KeyedVectors (this module does not import it:
-the vectors call these functions, never the reverse). Questions are scored
+`vectors` is anything with `index_to_key` and `unit_vectors`, such as firth.vectors.KeyedVectors
+(this module does not import it: the vectors call these functions, never the reverse). Questions are scored
 in batches with one matrix product each, where gensim loops over them.
 """
 
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 from scipy import stats
@@ -33,6 +33,13 @@ from scipy import stats
 from firth.data.loaders import Analogy, WordPair, read_analogies, read_word_pairs
 from firth.errors import FirthError
 from firth.registry import ANALOGY_METHODS, check_choice
+
+class WordVectors(Protocol):
+    """What the evaluations read of word vectors (firth.vectors.KeyedVectors has it)."""
+
+    index_to_key: list[str]
+    unit_vectors: np.ndarray
+
 
 CANDIDATES = 5  # gensim looks at the 5 best words for one that is not an input
 BATCH = 512  # questions scored together
@@ -50,7 +57,7 @@ class WordPairResult(NamedTuple):
     oov_ratio: float  # percent of the pairs with a word outside the known words
 
 
-def known_words(vectors: KeyedVectors, restrict_vocab: int, case_insensitive: bool) -> dict[str, int]:
+def known_words(vectors: WordVectors, restrict_vocab: int, case_insensitive: bool) -> dict[str, int]:
     """The benchmark-facing vocabulary: (upper-cased) word -> row, first variant winning."""
     keys = vectors.index_to_key[:restrict_vocab]
     fold = str.upper if case_insensitive else str
@@ -60,7 +67,7 @@ def known_words(vectors: KeyedVectors, restrict_vocab: int, case_insensitive: bo
     return known
 
 
-def evaluate_word_analogies(vectors: KeyedVectors, analogies: str | os.PathLike | Sequence[Analogy],
+def evaluate_word_analogies(vectors: WordVectors, analogies: str | os.PathLike | Sequence[Analogy],
                             restrict_vocab: int = 300_000, case_insensitive: bool = True,
                             dummy4unknown: bool = False, method: str = "3cosadd") -> AnalogyResult:
     """Accuracy on analogy questions (a file in the word2vec `questions-words.txt` format, or Analogy tuples)."""
@@ -84,7 +91,7 @@ def evaluate_word_analogies(vectors: KeyedVectors, analogies: str | os.PathLike 
     return AnalogyResult(_accuracy(total), [*sections.values(), total], oov_ratio)
 
 
-def _answer(vectors: KeyedVectors, known: dict[str, int], fold, questions: list[tuple[str, str, str]],
+def _answer(vectors: WordVectors, known: dict[str, int], fold, questions: list[tuple[str, str, str]],
             restrict_vocab: int, method: str) -> list[str]:
     """The (folded) answer to each question (a, b, c), as gensim picks it."""
     rows = vectors.unit_vectors[:restrict_vocab]
@@ -106,7 +113,7 @@ def _accuracy(section: dict) -> float:
     return len(section["correct"]) / answered if answered else 0.0
 
 
-def evaluate_word_pairs(vectors: KeyedVectors, pairs: str | os.PathLike | Sequence[WordPair],
+def evaluate_word_pairs(vectors: WordVectors, pairs: str | os.PathLike | Sequence[WordPair],
                         restrict_vocab: int = 300_000, case_insensitive: bool = True,
                         dummy4unknown: bool = False) -> WordPairResult:
     """Pearson and Spearman correlation between cosine similarities and human scores (file or WordPair tuples)."""
