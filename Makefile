@@ -18,7 +18,7 @@ run: venv
 	$(VENV)/bin/firth classify train bbc-news --model sgnn --feature-param mode=float --hidden 256 128 \
 		--pooling meanmax --lr 0.003 --schedule cosine --warmup 50 --clip-grad 1 --epochs 12 \
 		--batch-size 64 --patience 6 --monitor val_acc \
-		--out runs/bbc-news
+		--out runs/bbc-news --overwrite
 
 test: venv
 	$(PY) -m pytest
