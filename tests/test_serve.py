@@ -112,3 +112,21 @@ def test_what_cannot_be_served_is_one_sentence(tmp_path, encoder_dir, classifier
         create_app(tmp_path / "kv")
     with pytest.raises(FirthError, match="--corpus is for sentence encoders"):
         create_app(classifier_dir, CORPUS)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["serve", "MISSING"], "MISSING: no such model directory."),
+    (["export", "MISSING", "OUT"], "MISSING: no such model directory."),
+    (["info", "MISSING"], "MISSING: no such model directory."),
+    (["serve", "MODEL", "--batch-wait-ms", "5000"], "batch_wait_ms must be between 0 and 1000, got 5000.0."),
+    (["serve", "MODEL", "--port", "70000"], "--port must be at most 65535, got 70000."),
+    (["serve", "MODEL", "--corpus", "BAD"], "line 1 is not valid UTF-8"),
+])
+def test_shipping_verbs_refuse_bad_input_in_one_sentence(argv, message, cli, classifier_dir, tmp_path):
+    (tmp_path / "bad.txt").write_bytes(b"\xff\xfe not text\n")
+    names = {"MISSING": str(tmp_path / "missing"), "OUT": str(tmp_path / "out"), "MODEL": str(classifier_dir),
+             "BAD": str(tmp_path / "bad.txt")}
+    code, _, err = cli(*[names.get(a, a) for a in argv])
+    expected = message.replace("MISSING", str(tmp_path / "missing"))
+    assert code == 1 and expected in err and err.startswith("firth: error: ") and err.count("\n") == 1, err
+    assert not (tmp_path / "out").exists()

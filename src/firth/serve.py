@@ -32,6 +32,7 @@ from pydantic import BaseModel, Field
 from firth.errors import FirthError
 from firth.io.card import read_card
 from firth.io.jsonfiles import read_json
+from firth.runtime.session import EXPORTED, EXPORTED_ENCODER
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,13 @@ class Limits:
     max_text_bytes: int = 10_000  # UTF-8 bytes of one text
     max_batch: int = 256  # texts of one model call, gathered across requests
     batch_wait_ms: float = 5.0  # how long the first request of a batch waits for others
+
+    def __post_init__(self):
+        for name in ("max_texts", "max_text_bytes", "max_batch"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise FirthError(f"{name} must be a whole number of at least 1, got {getattr(self, name)!r}.")
+        if not 0 <= self.batch_wait_ms <= 1000:
+            raise FirthError(f"batch_wait_ms must be between 0 and 1000, got {self.batch_wait_ms}.")
 
 
 class Texts(BaseModel):
@@ -104,7 +112,7 @@ def load_servable(directory: str | Path):
     if not Path(directory).is_dir():
         raise FirthError(f"{directory}: no such model directory.")
     saved = read_json(Path(directory) / "config.json")
-    if isinstance(saved, dict) and str(saved.get("type", "")).startswith("Exported"):
+    if isinstance(saved, dict) and saved.get("type") in (EXPORTED, EXPORTED_ENCODER):
         import firth.runtime
 
         return firth.runtime.load(directory)

@@ -65,10 +65,10 @@ def serve_(args) -> None:
         from firth.serve import Limits, create_app
     except ImportError as e:
         raise FirthError(f"serving needs fastapi and uvicorn ({e}); pip install 'firth[serve]'.") from None
-    if not 0 <= args.batch_wait_ms <= 1000:
-        raise FirthError(f"--batch-wait-ms must be between 0 and 1000, got {args.batch_wait_ms}.")
+    limits = Limits(args.max_texts, args.max_text_bytes, args.max_batch, args.batch_wait_ms)  # checked here
+    if args.port > 65535:
+        raise FirthError(f"--port must be at most 65535, got {args.port}.")
     corpus = text_lines(args.corpus) if args.corpus else None
-    limits = Limits(args.max_texts, args.max_text_bytes, args.max_batch, args.batch_wait_ms)
     app = create_app(args.model, corpus, limits)
     print(f"serving {args.model} at http://{args.host}:{args.port} (page at /, API docs at /docs)", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

@@ -32,8 +32,8 @@ from firth.io.model_dir import model_writer, read_model_config, save_tensors, wr
 from firth.models.classifier import TextClassifier
 from firth.models.encoder import SentenceEncoder, SentenceEncoderNet, pool, sinusoids
 from firth.models.sgnn import SGNNClassifierNet
-from firth.runtime.classifier import EXPORTED, GRAPH
-from firth.runtime.encoder import ENCODE_MAX_WORDS, EXPORTED_ENCODER, IDF_SEED
+from firth.runtime.encoder import ENCODE_MAX_WORDS, IDF_SEED
+from firth.runtime.session import EXPORTED, EXPORTED_ENCODER, GRAPH
 
 OPSET = 17
 

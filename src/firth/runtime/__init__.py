@@ -16,23 +16,14 @@ hashing, tokenization, vocabulary look-up) runs here in numpy
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-from firth.errors import FirthError
-from firth.io.jsonfiles import read_json
-from firth.runtime.classifier import EXPORTED, RuntimeClassifier
-from firth.runtime.encoder import EXPORTED_ENCODER, RuntimeEncoder
+from firth.runtime.classifier import RuntimeClassifier
+from firth.runtime.encoder import RuntimeEncoder
+from firth.runtime.session import EXPORTED, exported_kind
 
 __all__ = ["RuntimeClassifier", "RuntimeEncoder", "load"]
 
 
 def load(directory: str | os.PathLike) -> RuntimeClassifier | RuntimeEncoder:
     """The exported model in `directory` (written by `firth export`): a classifier or a sentence encoder."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise FirthError(f"{directory}: no such exported model directory.")
-    saved = read_json(directory / "config.json")
-    kind = saved.get("type") if isinstance(saved, dict) else None
-    if kind not in (EXPORTED, EXPORTED_ENCODER):
-        raise FirthError(f"{directory}: is not an exported firth model (type {kind!r}); `firth export` writes one.")
-    return RuntimeClassifier(directory) if kind == EXPORTED else RuntimeEncoder(directory)
+    return RuntimeClassifier(directory) if exported_kind(directory) == EXPORTED else RuntimeEncoder(directory)

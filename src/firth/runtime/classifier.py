@@ -10,36 +10,19 @@ import numpy as np
 
 from firth.config import ProjectionConfig
 from firth.errors import FirthError
-from firth.io.checksums import verify_checksums
 from firth.io.jsonfiles import read_json
 from firth.runtime.features import PooledProjection, Vectorizer, WordProjection
+from firth.runtime.session import EXPORTED, open_export
 from firth.text.segment import words
-
-EXPORTED = "ExportedTextClassifier"
-GRAPH = "model.onnx"
 
 
 class RuntimeClassifier:
     """`predict` and `predict_proba` of an exported TextClassifier, as the full model gives them."""
 
     def __init__(self, directory: str | os.PathLike):
-        import onnxruntime
-
-        directory = Path(directory)
-        if not directory.is_dir():
-            raise FirthError(f"{directory}: no such exported model directory.")
-        verify_checksums(directory)
-        saved = read_json(directory / "config.json")
-        if not isinstance(saved, dict) or saved.get("type") != EXPORTED:
-            raise FirthError(f"{directory}: is not an exported firth text classifier (run `firth export` on a "
-                             "model directory).")
-        config = saved["config"]
+        config, self.session = open_export(directory, EXPORTED)
         self.classes_ = np.array(config["classes"])
-        self.features = _featurizer(directory, config["features"])
-        options = onnxruntime.SessionOptions()
-        options.log_severity_level = 3
-        self.session = onnxruntime.InferenceSession(str(directory / GRAPH), options,
-                                                    providers=["CPUExecutionProvider"])
+        self.features = _featurizer(Path(directory), config["features"])
 
     def predict_proba(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
         """Class probabilities, columns in `classes_` order."""

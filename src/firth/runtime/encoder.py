@@ -11,15 +11,12 @@ import numpy as np
 from firth.config import ProjectionConfig
 from firth.errors import FirthError
 from firth.features.hashing import normalize_words, seeded_salts, splitmix64, word_keys
-from firth.io.checksums import verify_checksums
-from firth.io.jsonfiles import read_json
 from firth.runtime.features import WordProjection
+from firth.runtime.session import EXPORTED_ENCODER, open_export
 from firth.text.segment import words
 
-EXPORTED_ENCODER = "ExportedSentenceEncoder"
 ENCODE_MAX_WORDS = 256  # words of a text the export reads (SentenceEncoder.encode's default)
 IDF_SEED = 0  # the seed of the encoder's HashedIDF
-GRAPH = "model.onnx"
 
 
 class HashedIDFTable:
@@ -38,11 +35,8 @@ class RuntimeEncoder:
     """`encode` of an exported SentenceEncoder, as the full model gives it."""
 
     def __init__(self, directory: str | os.PathLike):
-        import onnxruntime
-
+        config, self.session = open_export(directory, EXPORTED_ENCODER)
         directory = Path(directory)
-        verify_checksums(directory)
-        config = read_json(directory / "config.json")["config"]
         self.width, self.max_words = config["width"], config["max_words"]
         self.projection = WordProjection(ProjectionConfig(**config["projection"]))
         self.idf = None
@@ -50,10 +44,6 @@ class RuntimeEncoder:
             from safetensors.numpy import load_file
 
             self.idf = HashedIDFTable(load_file(str(directory / "features.safetensors"))["idf"], config["idf"]["seed"])
-        options = onnxruntime.SessionOptions()
-        options.log_severity_level = 3
-        self.session = onnxruntime.InferenceSession(str(directory / GRAPH), options,
-                                                    providers=["CPUExecutionProvider"])
         self.inputs = [i.name for i in self.session.get_inputs()]  # a graph without a lexical channel takes no idf
 
     @property
