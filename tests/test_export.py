@@ -29,12 +29,25 @@ MODELS = {
     "sgnn meanmax": dict(model="sgnn", hidden=(16, 8), pooling="meanmax", feature_params={"mode": "float"}),
     "sgnn attention": dict(model="sgnn", hidden=(8,), pooling="attention"),
     "sgnn max": dict(model="sgnn", hidden=(8,), pooling="max"),
+    "ppmi mlp": dict(features="ppmi", model="mlp", hidden=(8,), feature_params={"min_count": 1, "dim": 4}),
+    "glove softmax": dict(features="glove"),  # vectors: the `vectors` fixture's file
 }
 
 
+@pytest.fixture(scope="module")
+def vectors(bbc, tmp_path_factory) -> Path:
+    """A GloVe file of random vectors for most of the fixture's words (so that some are unknown)."""
+    rng = np.random.default_rng(0)
+    table = sorted({w for t in bbc.texts for w in t.lower().split()})[::2]
+    path = tmp_path_factory.mktemp("glove") / "vectors.txt"
+    path.write_text("".join(f"{w} " + " ".join(f"{v:.4f}" for v in rng.normal(size=8)) + "\n" for w in table))
+    return path
+
+
 @pytest.mark.parametrize("name", sorted(MODELS))
-def test_the_export_predicts_what_the_model_predicts(name, bbc, tmp_path):
-    clf = firth.TextClassifier(epochs=3, batch_size=4, val_fraction=0, device="cpu", progress=False, **MODELS[name])
+def test_the_export_predicts_what_the_model_predicts(name, bbc, vectors, tmp_path):
+    settings = MODELS[name] | ({"feature_params": {"vectors": str(vectors)}} if name.startswith("glove") else {})
+    clf = firth.TextClassifier(epochs=3, batch_size=4, val_fraction=0, device="cpu", progress=False, **settings)
     clf.fit(bbc.texts, bbc.labels).save(tmp_path / "model")
     from firth.models.export import export
 
@@ -72,13 +85,17 @@ def test_an_exported_encoder_encodes_what_the_encoder_encodes(settings, cli, tmp
     encoder = firth.SentenceEncoder(d_model=16, n_layers=2, n_heads=2, d_ff=32, **settings)
     encoder.net.fit_idf([TEXTS[:2], TEXTS[2:]])
     encoder.save(tmp_path / "encoder")
+    sizes = {}
     for int8, tolerance in ((False, 1e-5), (True, 0.05)):
         code, _, err = cli("export", str(tmp_path / "encoder"), str(tmp_path / "onnx"), *(["--int8"] if int8 else []))
         assert code == 0, err
+        if settings.get("lexical", True):  # the int8 export keeps the IDF table as uint8 codes
+            sizes[int8] = (tmp_path / "onnx" / "features.safetensors").stat().st_size
         runtime = firth.runtime.load(tmp_path / "onnx")
         texts = TEXTS + ["word " * 300]  # cut at 256 words, as encode cuts
         assert runtime.encode(texts).shape == (len(texts), encoder.dim)
         assert np.abs(runtime.encode(texts, batch_size=2) - encoder.encode(texts)).max() <= tolerance
+    assert not sizes or sizes[True] < sizes[False] / 3
 
 
 def test_what_cannot_be_exported_or_loaded_is_one_sentence(cli, bbc, tmp_path):
@@ -86,11 +103,26 @@ def test_what_cannot_be_exported_or_loaded_is_one_sentence(cli, bbc, tmp_path):
     code, _, err = cli("export", str(tmp_path / "vectors"), str(tmp_path / "out"))
     assert code == 1 and "a KeyedVectors cannot be exported" in err and err.count("\n") == 1
     firth.TextClassifier(features="ppmi", epochs=1, val_fraction=0, device="cpu", progress=False,
-                         feature_params={"min_count": 1, "dim": 2}).fit(bbc.texts, bbc.labels).save(tmp_path / "ppmi")
+                         feature_params={"min_count": 1, "dim": None}).fit(bbc.texts, bbc.labels).save(tmp_path / "ppmi")
     code, _, err = cli("export", str(tmp_path / "ppmi"), str(tmp_path / "out"))
-    assert code == 1 and "PPMIFeatures features cannot be exported yet" in err
+    assert code == 1 and "PPMI features without an SVD (dim=None) cannot be exported" in err
     assert not (tmp_path / "out").exists()
     with pytest.raises(FirthError, match="is not an exported firth model"):
         firth.runtime.load(tmp_path / "ppmi")
     code, _, err = cli("export", str(tmp_path / "ppmi"), str(tmp_path / "ppmi" / "inside"))
     assert code == 1 and "is an input of this command" in err
+
+
+def test_the_runtimes_word_cache_gives_the_projection_beyond_its_size():
+    from firth.config import ProjectionConfig
+    from firth.features.hashing import project_words
+    from firth.runtime.features import WordProjection
+
+    config = ProjectionConfig(mode="float")
+    projection = WordProjection(config, cache_size=3)
+    batches = [["a", "bb", "a"], ["ccc", "dddd", "bb", "eeeee"], ["eeeee", "a", "ffffff"]]
+    for docs in ([batches[0]], batches[1:], batches):
+        table, distinct, index, mask = projection.index(docs)
+        assert np.array_equal(table, project_words(distinct, config))
+        assert [[distinct[i] for i, m in zip(row, real) if m] for row, real in zip(index, mask)] == docs
+    assert list(projection.cached) == ["a", "bb", "ccc"]

@@ -1,9 +1,14 @@
 """`firth serve`: the API's answers equal the model's, every bad request is a 4xx with one sentence, and
 concurrent requests are batched into fewer model calls."""
 
+import socket
+import subprocess
+import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 import torch
@@ -106,6 +111,38 @@ def test_concurrent_requests_share_model_calls(classifier_dir, monkeypatch):
     assert sum(calls) == 16 and len(calls) < 16  # requests were answered together
 
 
+def test_several_worker_processes_serve_one_port(classifier_dir):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "firth", "serve", str(classifier_dir), "--port", str(port),
+                               "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None and time.monotonic() < deadline, server.stderr.read().decode()
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        texts = ["shares rose again", "the team won the match"]
+        answers = [httpx.post(f"http://127.0.0.1:{port}/predict", json={"texts": texts}, timeout=30).json()
+                   for _ in range(4)]  # requests land on either worker
+        expected = list(firth.load(classifier_dir).predict(texts))
+        assert all([p["label"] for p in a["predictions"]] == expected for a in answers)
+        assert len(child_processes(server.pid)) >= 2  # the workers (and multiprocessing's resource tracker)
+    finally:
+        server.terminate()
+        server.wait(30)
+    assert b"in 2 processes" in server.stdout.read()
+
+
+def child_processes(pid: int) -> list[str]:
+    """The child processes of `pid` (from /proc)."""
+    return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+
+
 def test_what_cannot_be_served_is_one_sentence(tmp_path, encoder_dir, classifier_dir):
     firth.KeyedVectors(["a", "b"], np.eye(2)).save(tmp_path / "kv")
     with pytest.raises(FirthError, match="a KeyedVectors cannot be served"):
@@ -121,6 +158,7 @@ def test_what_cannot_be_served_is_one_sentence(tmp_path, encoder_dir, classifier
     (["serve", "MODEL", "--batch-wait-ms", "5000"], "batch_wait_ms must be between 0 and 1000, got 5000.0."),
     (["serve", "MODEL", "--port", "70000"], "--port must be at most 65535, got 70000."),
     (["serve", "MODEL", "--corpus", "BAD"], "line 1 is not valid UTF-8"),
+    (["serve", "MODEL", "--workers", "2", "--corpus", "-"], "--corpus - (standard input) cannot be read by several"),
 ])
 def test_shipping_verbs_refuse_bad_input_in_one_sentence(argv, message, cli, classifier_dir, tmp_path):
     (tmp_path / "bad.txt").write_bytes(b"\xff\xfe not text\n")

@@ -12,13 +12,18 @@ call (micro-batching: up to `max_batch` texts, waiting at most `batch_wait_ms`
 for company). Requests are bounded (`max_texts` texts of at most
 `max_text_bytes` bytes each: 413 beyond, 422 for a malformed body, 400 for
 broken JSON) and every error is a one-sentence JSON `{"error": ...}`; nothing
-a client sends produces a 500.
+a client sends produces a 500. `workers` > 1 runs that many server processes,
+each with its own model, on one port: the Python of HTTP and featurization holds
+one core per process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
+import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +45,7 @@ class Limits:
     """What one request may ask, and how requests are batched together."""
 
     max_texts: int = 256  # texts in one request
-    max_text_bytes: int = 10_000  # UTF-8 bytes of one text
+    max_text_bytes: int = 100_000  # UTF-8 bytes of one text
     max_batch: int = 256  # texts of one model call, gathered across requests
     batch_wait_ms: float = 5.0  # how long the first request of a batch waits for others
 
@@ -123,6 +128,41 @@ def load_servable(directory: str | Path):
         raise FirthError(f"{directory}: a {type(model).__name__} cannot be served; classifiers and sentence "
                          "encoders can.")
     return model
+
+
+WORKER_ENV = "FIRTH_SERVE"  # how `serve` tells its worker processes what to serve (JSON)
+
+
+def serve(directory: str | Path, corpus_file: str | None, limits: Limits, host: str, port: int,
+          workers: int = 1) -> None:
+    """Serve the model in `directory` at http://host:port until interrupted, in `workers` processes."""
+    import uvicorn
+
+    spec = {"directory": str(directory), "corpus_file": corpus_file, "limits": dataclasses.asdict(limits)}
+    if workers > 1 and corpus_file == "-":
+        raise FirthError("--corpus - (standard input) cannot be read by several --workers; give a file.")
+    app = app_from_spec(spec)  # a model that cannot be served fails here, once, in one sentence
+    print(f"serving {directory} at http://{host}:{port} (page at /, API docs at /docs)"
+          f"{f' in {workers} processes' if workers > 1 else ''}", flush=True)
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+        return
+    del app
+    os.environ[WORKER_ENV] = json.dumps(spec)
+    uvicorn.run("firth.serve:worker_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process of `serve(..., workers=N)`, from the spec it left in the environment."""
+    return app_from_spec(json.loads(os.environ[WORKER_ENV]))
+
+
+def app_from_spec(spec: dict) -> FastAPI:
+    """create_app on a model directory, a corpus file (or none) and limits, as JSON can carry them."""
+    from firth.text.readers import text_lines
+
+    corpus = text_lines(spec["corpus_file"]) if spec["corpus_file"] else None
+    return create_app(spec["directory"], corpus, Limits(**spec["limits"]))
 
 
 def create_app(directory: str | Path, corpus: list[str] | None = None, limits: Limits = Limits()) -> FastAPI:
@@ -225,8 +265,9 @@ table{border-collapse:collapse}td{padding:.2rem .6rem;border-bottom:1px solid #d
 <div id="result"></div>
 <script>
 const mode = "{mode}";
+const escape = s => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;");
 const show = rows => document.getElementById("result").innerHTML = "<table>" + rows.map(
-  r => "<tr><td>" + r[0].replace(/</g, "&lt;") + "</td><td>" + r[1] + "</td></tr>").join("") + "</table>";
+  r => "<tr><td>" + escape(r[0]) + "</td><td>" + escape(r[1]) + "</td></tr>").join("") + "</table>";
 document.getElementById("go").onclick = async () => {
   const text = document.getElementById("text").value;
   const body = mode === "similar" ? {query: text, k: 10} : {texts: [text], top_k: 5};
@@ -237,7 +278,7 @@ document.getElementById("go").onclick = async () => {
   if (mode === "predict") {
     show(data.predictions[0].top.map(t => [t.label, t.probability.toFixed(4)]));
     document.getElementById("result").insertAdjacentHTML("afterbegin",
-      "<p id='label'>" + data.predictions[0].label + "</p>");
+      "<p id='label'>" + escape(data.predictions[0].label) + "</p>");
   } else if (mode === "similar") {
     show(data.results.map(r => [r.text, r.score.toFixed(4)]));
   } else {

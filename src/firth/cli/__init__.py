@@ -18,6 +18,11 @@ from firth.errors import FirthError
 
 EXIT_USER_ERROR = 1
 FAMILIES = (data, classify, word2vec, encoder, ship)
+EXTRAS = {  # a module a verb may miss -> the extra of pyproject.toml that installs it
+    **dict.fromkeys(("torch", "numpy", "scipy", "sklearn", "safetensors", "tqdm", "matplotlib", "mwparserfromhell",
+                     "platformdirs", "filelock", "pyarrow"), "train"),
+    "onnx": "export", "onnxruntime": "runtime", "fastapi": "serve", "uvicorn": "serve", "pydantic": "serve",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,6 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("firth: interrupted.", file=sys.stderr)
         return 130
+    except ModuleNotFoundError as e:
+        extra = EXTRAS.get((e.name or "").split(".")[0])
+        if extra is None:
+            raise
+        return _fail(f"this command needs {e.name}, which is not installed; pip install 'firth[{extra}]'.")
     return 0
 
 

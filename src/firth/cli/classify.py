@@ -6,11 +6,18 @@ import json
 import sys
 from pathlib import Path
 
-from firth.cli.ship import command_line, describe_sources
-from firth.cli.inputs import add_reader_options, check_output, family, labelled, prepare_run_dir, text_batches
+from firth.cli.inputs import (
+    add_reader_options,
+    check_output,
+    family,
+    labelled,
+    prepare_run_dir,
+)
 from firth.cli.options import add_parser, add_training_options, config_from_args
+from firth.cli.ship import command_line, describe_sources
 from firth.config import ClassifierConfig
 from firth.errors import FirthError
+from firth.text.readers import text_batches
 
 MAX_CONFUSION_CLASSES = 50  # a confusion matrix plot with more classes is unreadable and costs n^2 memory
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from firth.cli.ship import command_line, describe_sources
-from firth.cli.inputs import check_output, family, positive_int, prepare_run_dir, text_batches, text_lines
+from firth.cli.inputs import check_output, family, positive_int, prepare_run_dir
 from firth.cli.options import add_parser, add_training_options, config_from_args
+from firth.cli.ship import command_line, describe_sources
 from firth.config import EncoderConfig
 from firth.errors import FirthError
+from firth.text.readers import text_batches, text_lines
 
 
 def add(families) -> None:

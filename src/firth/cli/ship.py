@@ -30,9 +30,11 @@ def add(families) -> None:
     serve.add_argument("--port", type=positive_int, default=8000, help="the port to listen on")
     serve.add_argument("--corpus", metavar="FILE", help="one sentence a line, for /similar (encoders)")
     serve.add_argument("--max-texts", type=positive_int, default=256, help="texts in one request")
-    serve.add_argument("--max-text-bytes", type=positive_int, default=10_000, help="UTF-8 bytes of one text")
+    serve.add_argument("--max-text-bytes", type=positive_int, default=100_000, help="UTF-8 bytes of one text")
     serve.add_argument("--max-batch", type=positive_int, default=256, help="texts of one model call")
     serve.add_argument("--batch-wait-ms", type=float, default=5.0, help="how long a request waits for company")
+    serve.add_argument("--workers", type=positive_int, default=1,
+                       help="server processes, each with its own model (about one a core)")
     serve.set_defaults(run=serve_)
 
 
@@ -45,11 +47,9 @@ def info_(args) -> None:
 def export_(args) -> None:
     from firth.cli.inputs import check_output
 
+    from firth.models.export import export
+
     check_output(args.out, args.model)
-    try:
-        from firth.models.export import export
-    except ImportError as e:
-        raise FirthError(f"exporting needs onnx and onnxruntime ({e}); pip install 'firth[export]'.") from None
     out = export(args.model, args.out, int8=args.int8)
     size = sum(p.stat().st_size for p in out.iterdir() if p.is_file())
     print(f"exported {args.model} to {out} ({size / 1e6:,.1f} MB{', int8 weights' if args.int8 else ''}); "
@@ -57,21 +57,12 @@ def export_(args) -> None:
 
 
 def serve_(args) -> None:
-    from firth.cli.inputs import text_lines
+    from firth.serve import Limits, serve
 
-    try:
-        import uvicorn
-
-        from firth.serve import Limits, create_app
-    except ImportError as e:
-        raise FirthError(f"serving needs fastapi and uvicorn ({e}); pip install 'firth[serve]'.") from None
     limits = Limits(args.max_texts, args.max_text_bytes, args.max_batch, args.batch_wait_ms)  # checked here
     if args.port > 65535:
         raise FirthError(f"--port must be at most 65535, got {args.port}.")
-    corpus = text_lines(args.corpus) if args.corpus else None
-    app = create_app(args.model, corpus, limits)
-    print(f"serving {args.model} at http://{args.host}:{args.port} (page at /, API docs at /docs)", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    serve(args.model, args.corpus, limits, args.host, args.port, args.workers)
 
 
 def command_line(args) -> str:

@@ -141,8 +141,9 @@ def project_words(words: Sequence[str], config: ProjectionConfig) -> np.ndarray:
     for run in chunks(order, ngrams[order], budget, len(words) or 1):
         keys, valid = ngram_keys([normalized[i] for i in run.tolist()], config)
         index, signs = ngram_buckets(keys[valid], config)  # [n-grams of the run, T]
-        owner = np.repeat(run, valid.sum(1))  # the word of each n-gram
-        np.add.at(sums, (owner[:, None], index), signs.astype(np.int32))
+        owner = np.repeat(np.arange(len(run)), valid.sum(1))  # the word (of the run) of each n-gram
+        cells = (owner[:, None] * config.dim + index).ravel()
+        sums[run] = np.bincount(cells, signs.ravel(), len(run) * config.dim).reshape(len(run), -1).astype(np.int32)
     return finish(np.clip(sums, -127, 127).astype(np.int8), config)
 
 

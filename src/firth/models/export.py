@@ -3,11 +3,12 @@
 `export(model_dir, out_dir, int8=False)` writes the network after
 featurization as `model.onnx` (dynamic batch and length axes) and the
 featurizer's state beside it: a TF-IDF or counts vocabulary with its idf, or
-the projection's configuration (the hash needs no state). `int8` quantizes
-the graph's weights to 8 bits (onnxruntime's dynamic quantization). The
-classifier families (softmax, MLP, SGNN) on TF-IDF, counts or projection
-features are exported, and the sentence encoder (its IDF table beside the
-graph); PPMI and averaged-word-vector features are not yet, and say so.
+the projection's configuration (the hash needs no state), or the word table
+that PPMI-SVD and averaged word-vector features average. `int8` quantizes
+the graph's weights to 8 bits (onnxruntime's dynamic quantization). Every
+classifier family (softmax, MLP, SGNN) on every feature is exported but PPMI
+without its SVD (`dim=None`, whose V x V table is no file to ship), and the
+sentence encoder (its IDF table beside the graph).
 """
 
 from __future__ import annotations
@@ -20,13 +21,16 @@ import tempfile
 import warnings
 from pathlib import Path
 
+import onnx  # noqa: F401  torch.onnx.export writes with it: a missing one fails here, by its name
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from firth.errors import FirthError
 from firth.features.classic import CountFeatures, TfidfFeatures
+from firth.features.ppmi import PPMIFeatures
 from firth.features.projection import ProjectionFeatures
+from firth.features.word_vectors import AveragedWordVectors
 from firth.io.card import new_card, read_card
 from firth.io.model_dir import model_writer, read_model_config, save_tensors, write_json
 from firth.models.classifier import TextClassifier
@@ -160,14 +164,27 @@ def _export_encoder(model_dir: str | os.PathLike, out_dir: str | os.PathLike, in
     projection = net.projection.config
     example = {"table": torch.zeros(4, projection.dim), "index": torch.zeros(2, 3, dtype=torch.long),
                "mask": torch.ones(2, 3), "bag": torch.ones(2, 4)}
+    idf, arrays = None, {}
+    if net.idf is not None:
+        idf = {"buckets": net.idf.buckets, "seed": IDF_SEED, "scale": 1.0, "offset": 0.0}
+        arrays = {"idf": net.idf.table}
+        if int8:  # the IDF table would otherwise be most of an int8 directory
+            (idf["scale"], idf["offset"]), arrays = _uint8(net.idf.table)
     config = {"width": net.config.width, "max_words": max_words, "projection": dataclasses.asdict(projection),
-              "idf": None if net.idf is None else {"buckets": net.idf.buckets, "seed": IDF_SEED}, "int8": int8,
+              "idf": idf, "int8": int8,
               "source": {k: v for k, v in dataclasses.asdict(net.config).items() if k != "progress"}}
     with model_writer(out_dir, EXPORTED_ENCODER, config, _card(model_dir, int8)) as tmp:
         _write_graph(PaddedEncoder(net, max_words), example, tmp / GRAPH, int8, output="sentences")
-        if net.idf is not None:
-            save_tensors(tmp / "features.safetensors", {"idf": net.idf.table})
+        if arrays:
+            save_tensors(tmp / "features.safetensors", arrays)
     return Path(out_dir)
+
+
+def _uint8(table: torch.Tensor) -> tuple[tuple[float, float], dict[str, torch.Tensor]]:
+    """((scale, offset), {"idf": uint8 codes}) with table ~ codes * scale + offset: 256 levels over its range."""
+    low, high = float(table.min()), float(table.max())
+    scale = (high - low) / 255 or 1.0
+    return (scale, low), {"idf": torch.round((table - low) / scale).to(torch.uint8)}
 
 
 def _card(model_dir: str | os.PathLike, int8: bool) -> dict:
@@ -200,8 +217,19 @@ def _graph_and_features(clf: TextClassifier) -> tuple[nn.Module, dict[str, torch
         if tfidf:
             exported["arrays"] = {"idf": featurizer.vectorizer_.idf_}
         return Probabilities(net), example, exported
-    raise FirthError(f"{type(featurizer).__name__} features cannot be exported yet; TF-IDF, counts and "
-                     "projection features can.")
+    if isinstance(featurizer, PPMIFeatures):
+        if not hasattr(featurizer, "word_vectors_"):
+            raise FirthError("PPMI features without an SVD (dim=None) cannot be exported: their vocabulary-square "
+                             "table is no file to ship; train with --feature-param dim=300.")
+        words, vectors, normalize = featurizer._words(), featurizer.word_vectors_, featurizer.doc_norm
+    elif isinstance(featurizer, AveragedWordVectors):
+        (state, arrays), normalize = featurizer._state(), False
+        words, vectors = state["words"], arrays["vectors"]
+    else:
+        raise FirthError(f"{type(featurizer).__name__} features cannot be exported.")
+    return Probabilities(net), example, {"spec": {"kind": "averaged_words", "lowercase": featurizer.lowercase,
+                                                  "normalize": normalize},
+                                         "state": {"words": words}, "arrays": {"vectors": vectors}}
 
 
 def _write_graph(module: nn.Module, inputs: dict[str, torch.Tensor], path: Path, int8: bool,

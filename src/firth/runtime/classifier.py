@@ -10,10 +10,13 @@ import numpy as np
 
 from firth.config import ProjectionConfig
 from firth.errors import FirthError
+from firth.features.hashing import chunks
 from firth.io.jsonfiles import read_json
-from firth.runtime.features import PooledProjection, Vectorizer, WordProjection
+from firth.runtime.features import AveragedWords, PooledProjection, Vectorizer, WordProjection
 from firth.runtime.session import EXPORTED, open_export
 from firth.text.segment import words
+
+BATCH_CHARS = 100_000  # characters of one batch of long texts: a batch is padded to its longest text
 
 
 class RuntimeClassifier:
@@ -29,8 +32,12 @@ class RuntimeClassifier:
         if isinstance(texts, str):
             raise FirthError("predict_proba takes a list of texts, not one string.")
         texts = list(texts)
-        rows = [self._batch(texts[i:i + batch_size]) for i in range(0, len(texts), batch_size)]
-        return np.concatenate(rows) if rows else np.zeros((0, len(self.classes_)), np.float32)
+        out = np.zeros((len(texts), len(self.classes_)), np.float32)
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        order = np.argsort(lengths, kind="stable")  # texts of similar lengths pad little in one batch
+        for rows in chunks(order, lengths[order], BATCH_CHARS, batch_size) if texts else ():
+            out[rows] = self._batch([texts[i] for i in rows.tolist()])
+        return out
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         """The most probable class of each text."""
@@ -45,11 +52,14 @@ class RuntimeClassifier:
 
 def _featurizer(directory: Path, spec: dict):
     """The numpy featurizer an export described in config.json (its arrays in features.safetensors)."""
-    kind = spec["kind"]
-    if kind == "vectorizer":
-        from safetensors.numpy import load_file
+    from safetensors.numpy import load_file
 
-        arrays = load_file(str(directory / "features.safetensors")) if spec.get("tfidf") else {}
+    kind = spec["kind"]
+    arrays = load_file(str(directory / "features.safetensors")) if (directory / "features.safetensors").exists() else {}
+    if kind == "vectorizer":
         return Vectorizer(read_json(directory / "features.json"), arrays.get("idf"))
+    if kind == "averaged_words":
+        return AveragedWords(read_json(directory / "features.json")["words"], arrays["vectors"], spec["lowercase"],
+                             spec["normalize"])
     projection = ProjectionConfig(**spec["projection"])
     return WordProjection(projection) if kind == "word_projection" else PooledProjection(projection, spec["pooling"])

@@ -43,7 +43,10 @@ class RuntimeEncoder:
         if config["idf"] is not None:
             from safetensors.numpy import load_file
 
-            self.idf = HashedIDFTable(load_file(str(directory / "features.safetensors"))["idf"], config["idf"]["seed"])
+            idf = config["idf"]  # an int8 export keeps uint8 codes of the table: codes * scale + offset
+            codes = load_file(str(directory / "features.safetensors"))["idf"]
+            self.idf = HashedIDFTable(codes * np.float32(idf.get("scale", 1)) + np.float32(idf.get("offset", 0)),
+                                      idf["seed"])
         self.inputs = [i.name for i in self.session.get_inputs()]  # a graph without a lexical channel takes no idf
 
     @property

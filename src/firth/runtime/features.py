@@ -8,6 +8,7 @@ gives the same numbers as the torch and scikit-learn code it replaces
   (word n-grams of `(?u)\\b\\w\\w+\\b` tokens, char and char_wb n-grams),
   counts or binary, sublinear tf, idf and l2 normalization, over the fitted vocabulary.
 - `PooledProjection`: firth's ProjectionFeatures, the mean or max of a text's word projections.
+- `AveragedWords`: a word table's mean over a text's known words (PPMIFeatures with an SVD, AveragedWordVectors).
 - `WordProjection`: a batch's distinct words' projections and each text's rows of them, for the
   SGNN classifier's and the sentence encoder's graphs.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import repeat
 
 import numpy as np
 
@@ -86,39 +88,54 @@ class WordProjection:
 
     The graphs read it as torch's models read ProjectedTexts: each distinct
     word is projected (and refined) once, and gathered per text afterwards.
+    The projections of the first `cache_size` distinct words seen are kept.
     """
 
     def __init__(self, config: ProjectionConfig, cache_size: int = 50_000):
         self.config, self.cache_size = config, cache_size
-        self.cache: dict[str, np.ndarray] = {}
+        self.cached: dict[str, int] = {}  # word -> its row of `self.cache`
+        self.cache = np.zeros((0, config.dim), np.float32)
 
     def vectors(self, distinct: list[str]) -> np.ndarray:
-        """[len(distinct), D] float32 projections, cached for the first `cache_size` words seen."""
-        new = [w for w in distinct if w not in self.cache]
-        fresh = dict(zip(new, project_words(new, self.config).astype(np.float32))) if new else {}
-        for word in new[:max(self.cache_size - len(self.cache), 0)]:
-            self.cache[word] = fresh[word]
-        if not distinct:
-            return np.zeros((0, self.config.dim), np.float32)
-        return np.stack([self.cache[w] if w in self.cache else fresh[w] for w in distinct])
+        """[len(distinct), D] float32 projections: cached rows, and the others projected now."""
+        rows = np.fromiter(map(self.cached.get, distinct, repeat(-1)), dtype=np.int64, count=len(distinct))
+        new = np.flatnonzero(rows < 0)
+        out = self.cache[np.maximum(rows, 0)] if len(self.cache) else np.zeros((len(distinct), self.config.dim),
+                                                                                 np.float32)
+        if len(new):
+            words_ = [distinct[i] for i in new.tolist()]
+            out[new] = fresh = project_words(words_, self.config).astype(np.float32)
+            self._remember(words_, fresh)
+        return out
+
+    def _remember(self, new_words: list[str], rows: np.ndarray) -> None:
+        """Keep the first rows while the cache has room (it grows geometrically, so appends stay linear)."""
+        room = self.cache_size - len(self.cached)
+        new_words, rows = new_words[:max(room, 0)], rows[:max(room, 0)]
+        start, end = len(self.cached), len(self.cached) + len(new_words)
+        if end > len(self.cache):
+            grown = np.zeros((min(self.cache_size, max(2 * len(self.cache), end, 1024)), self.config.dim), np.float32)
+            grown[:start] = self.cache[:start]
+            self.cache = grown
+        self.cache[start:end] = rows
+        self.cached.update(zip(new_words, range(start, end)))
 
     def index(self, docs: Sequence[Sequence[str]]) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
         """(table [distinct words, D], the distinct words, index [texts, longest] into the table, mask [texts, longest]).
 
         A text without words gets one masked slot, so that every row has a length.
         """
-        distinct = list(dict.fromkeys(w for doc in docs for w in doc))
-        slot = {w: i for i, w in enumerate(distinct)}
-        longest = max((len(d) for d in docs), default=0) or 1
-        index = np.zeros((len(docs), longest), dtype=np.int64)
-        mask = np.zeros((len(docs), longest), dtype=np.float32)
-        for row, doc in enumerate(docs):
-            index[row, :len(doc)] = [slot[w] for w in doc]
-            mask[row, :len(doc)] = 1
+        slot: dict[str, int] = {}
+        flat = [slot.setdefault(w, len(slot)) for doc in docs for w in doc]
+        distinct = list(slot)
+        lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+        mask = np.arange(int(lengths.max(initial=0)) or 1)[None, :] < lengths[:, None]
+        index = np.zeros(mask.shape, dtype=np.int64)
+        index[mask] = flat
         table = self.vectors(distinct)
         if not len(table):  # no text has a word: one zero row for the index to point at
             table = np.zeros((1, self.config.dim), np.float32)
-        return table, distinct, index, mask
+        return table, distinct, index, mask.astype(np.float32)
 
 
 class PooledProjection:
@@ -134,14 +151,42 @@ class PooledProjection:
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         docs = [words(text, lowercase=False) for text in texts]
         table, _, index, mask = self.words.index(docs)
-        lengths = mask.sum(1).astype(np.int64)
-        out = np.zeros((len(docs), self.width), dtype=np.float32)
-        filled = lengths > 0
-        if filled.any():
-            rows = table[index[mask > 0]]  # every text's word rows, text after text
-            starts = (np.cumsum(lengths) - lengths)[filled]
-            if self.pooling == "mean":
-                out[filled] = np.add.reduceat(rows, starts) / lengths[filled, None]
-            else:
-                out[filled] = np.maximum.reduceat(rows, starts)
+        return pool_rows(table[index[mask > 0]], mask.sum(1).astype(np.int64), self.pooling)
+
+
+class AveragedWords:
+    """A text as the mean of its known words' rows of a word table, l2-normalized if `normalize`; a text
+    without a known word is zeros (PPMIFeatures with `dim` set, AveragedWordVectors)."""
+
+    def __init__(self, table_words: list[str], vectors: np.ndarray, lowercase: bool, normalize: bool):
+        self.index = {word: i for i, word in enumerate(table_words)}
+        self.vectors, self.lowercase, self.normalize = vectors.astype(np.float32), lowercase, normalize
+
+    @property
+    def width(self) -> int:
+        return self.vectors.shape[1]
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        get, rows, lengths = self.index.get, [], []
+        for text in texts:
+            found = [i for i in map(get, words(text, lowercase=self.lowercase)) if i is not None]
+            rows.extend(found)
+            lengths.append(len(found))
+        out = pool_rows(self.vectors[np.asarray(rows, dtype=np.int64)], np.asarray(lengths, dtype=np.int64), "mean")
+        if self.normalize:  # scikit-learn's normalize: a zero row stays zero
+            norms = np.linalg.norm(out, axis=1, keepdims=True)
+            out /= np.where(norms > 0, norms, 1)
         return out
+
+
+def pool_rows(rows: np.ndarray, lengths: np.ndarray, pooling: str) -> np.ndarray:
+    """[texts, D]: the mean or max of each text's `lengths[i]` consecutive rows of `rows`; zeros for none."""
+    out = np.zeros((len(lengths), rows.shape[1]), dtype=np.float32)
+    filled = lengths > 0
+    if filled.any():
+        starts = (np.cumsum(lengths) - lengths)[filled]
+        if pooling == "mean":
+            out[filled] = np.add.reduceat(rows, starts) / lengths[filled, None]
+        else:
+            out[filled] = np.maximum.reduceat(rows, starts)
+    return out

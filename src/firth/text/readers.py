@@ -8,9 +8,11 @@ UTF-8, malformed lines) raise `FirthError` naming the file and line.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
+import select
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -187,3 +189,68 @@ def _iter_folder(root: Path) -> Iterator[tuple[str, Example]]:
     for label_dir in label_dirs:
         for file in sorted(p for p in label_dir.rglob("*") if p.is_file() and not p.name.startswith(".")):
             yield str(file), Example("".join(line for _, line in iter_lines(file)), label_dir.name)
+
+
+# --- One text a line -------------------------------------------------------
+
+
+def text_batches(path: str, max_lines: int = 256) -> Iterator[list[str]]:
+    """The texts of a file, or of standard input for -, one per line, in batches as the input arrives.
+
+    A batch ends at `max_lines` lines or when no more input is ready, so a
+    pipe fed line by line gets its answers line by line while a file goes
+    through in full batches; memory does not grow with the input. An empty
+    line, bytes that are not UTF-8, or no text at all are FirthErrors naming the line.
+    """
+    source = "standard input" if path == "-" else path
+    if path != "-" and not Path(path).exists():
+        raise FirthError(f"{path}: no such file.")
+    if path != "-" and Path(path).is_dir():
+        raise FirthError(f"{path}: is a directory, not a file.")
+    lineno = 0
+    with contextlib.nullcontext(sys.stdin.buffer) if path == "-" else open(path, "rb") as stream:
+        for raw_lines in _ready_lines(stream.fileno(), max_lines):
+            texts = []
+            for raw in raw_lines:
+                lineno += 1
+                texts.append(_text(raw, source, lineno))
+            yield texts
+    if lineno == 0:
+        raise FirthError(f"{source}: has no text.")
+
+
+def text_lines(path: str) -> list[str]:
+    """Every text of a file (or of standard input for -), one per line, with text_batches' checks."""
+    return [text for batch in text_batches(path) for text in batch]
+
+
+def _text(raw: bytes, source: str, lineno: int) -> str:
+    try:
+        text = raw.decode("utf-8").removesuffix("\r")
+    except UnicodeDecodeError as e:
+        raise FirthError(f"{source}: line {lineno} is not valid UTF-8 (byte 0x{raw[e.start]:02x}); "
+                         "convert it to UTF-8.") from None
+    text = text.removeprefix("\ufeff") if lineno == 1 else text
+    if not text.strip():
+        raise FirthError(f"{source}: line {lineno} is empty; give one text per line.")
+    return text
+
+
+def _ready_lines(fd: int, max_lines: int) -> Iterator[list[bytes]]:
+    """Lines read from a file descriptor, handed on in batches of what has arrived (at most max_lines)."""
+    pending: list[bytes] = []
+    partial = b""
+    while data := os.read(fd, 1 << 16):
+        lines = (partial + data).split(b"\n")
+        partial = lines.pop()
+        pending.extend(lines)
+        while len(pending) >= max_lines:
+            yield pending[:max_lines]
+            del pending[:max_lines]
+        if pending and not select.select([fd], [], [], 0)[0]:  # nothing more has arrived yet
+            yield pending
+            pending = []
+    if partial:
+        pending.append(partial)
+    for start in range(0, len(pending), max_lines):
+        yield pending[start:start + max_lines]
