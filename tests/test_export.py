@@ -126,3 +126,17 @@ def test_the_runtimes_word_cache_gives_the_projection_beyond_its_size():
         assert np.array_equal(table, project_words(distinct, config))
         assert [[distinct[i] for i, m in zip(row, real) if m] for row, real in zip(index, mask)] == docs
     assert list(projection.cached) == ["a", "bb", "ccc"]
+
+
+def test_a_verb_whose_extra_is_not_installed_names_the_extra(tmp_path):
+    """As on a `pip install 'firth[runtime]'` machine: no torch, no scikit-learn, no onnx."""
+    script = ("import sys\n"
+              "for name in ('torch', 'sklearn', 'scipy', 'onnx'): sys.modules[name] = None\n"
+              "from firth.cli import main\n"
+              "sys.exit(main(sys.argv[1:]))\n")
+    fixtures = Path(__file__).parent / "fixtures"
+    for argv, extra in ((["classify", "train", str(fixtures / "bbc"), "--out", str(tmp_path / "run")], "train"),
+                        (["export", str(tmp_path), str(tmp_path / "out")], "export")):
+        result = subprocess.run([sys.executable, "-c", script, *argv], capture_output=True, text=True)
+        assert result.returncode == 1 and result.stderr.startswith("firth: error: this command needs ")
+        assert result.stderr.endswith(f"is not installed; pip install 'firth[{extra}]'.\n"), result.stderr

@@ -248,6 +248,8 @@ class ClassifierConfig(TrainConfig):
     hidden: tuple[int, ...] = option((256,), "hidden layer sizes (mlp, sgnn)")
     dropout: float = option(0.2, "dropout rate (mlp, sgnn)")
     pooling: str = option("mean", "how the sgnn pools word vectors", choices=registry.SGNN_POOLINGS)
+    batch_norm: bool = option(True, "batch normalization in the mlp's layers and the sgnn's head (under DDP each "
+                                    "process normalizes its own share of the batch)")
     C: float | None = option(None, "inverse L2 strength as in LogisticRegression (weight decay 1/(C x training "
                                    "texts)); overrides weight_decay")
     monitor: str = option("val_loss", "the validation metric early stopping follows",
@@ -316,6 +318,8 @@ class EncoderConfig(TrainConfig):
     pos_weight: float | None = option(None, "bxent: weight of the same-paragraph pairs")
     word_weight: float = option(0.0, "weight of the word-level BXENT head (0: none)")
     max_per_paragraph: int = option(2, "sentences of one paragraph in a batch")
+    gather_negatives: bool = option(True, "under torchrun, every process's sentences are negatives of every "
+                                          "other's (the global batch's, as one process has)")
     val_paragraphs: int = option(200, "paragraphs held out for validation by retrieval (0: none)")
     # the training engine, as measured for encoders
     epochs: int = option(3, "passes over the training paragraphs at most")

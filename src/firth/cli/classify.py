@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
 
 from firth.cli.inputs import (
     add_reader_options,
+    add_shard_option,
     check_output,
     family,
     labelled,
     prepare_run_dir,
+    shard_path,
 )
 from firth.cli.options import add_parser, add_training_options, config_from_args
 from firth.cli.ship import command_line, describe_sources
@@ -46,6 +49,8 @@ def add(families) -> None:
     predict.add_argument("model", metavar="MODEL")
     predict.add_argument("input", metavar="FILE", nargs="?", default="-",
                          help="one text per line; - or nothing reads standard input")
+    predict.add_argument("--output", metavar="FILE", default="-", help="where the JSON lines go (- : standard output)")
+    add_shard_option(predict)
     predict.set_defaults(run=predict_)
 
 
@@ -61,12 +66,15 @@ def _report_scores(name: str, labels, predicted) -> dict[str, float]:
 def train_(args) -> None:
     from firth.data import DATASETS
     from firth.models.classifier import TextClassifier
+    from firth.train import distributed
 
     config = config_from_args(ClassifierConfig, args, progress=not args.quiet)
     out = Path(args.out or Path("runs") / Path(args.data).stem)
     prepare_run_dir(out, args.resume, args.overwrite)
     train = labelled(args.data, args, "train")
     clf = TextClassifier.from_config(config).fit(train.texts, train.labels, out_dir=out, resume=args.resume)
+    if not distributed.is_main():  # under torchrun, rank 0 reports, tests and saves
+        return
     print(f"trained {config.model} on {config.features_name} features: {len(train.texts)} documents, "
           f"{len(clf.classes_)} classes, {len(clf.history_)} epochs")
     clf.card_["data"]["source"] = describe_sources([args.data], "train")
@@ -107,13 +115,19 @@ def eval_(args) -> None:
 
 
 def predict_(args) -> None:
+    from firth.io.atomic import atomic_path
     from firth.models.classifier import TextClassifier
 
+    output = shard_path(args.output, args.shard)
+    if output != "-":
+        check_output(output, args.input, args.model)
     clf = TextClassifier.load(args.model)
-    for texts in text_batches(args.input):
-        for row in clf.predict_proba(texts):
-            best = int(row.argmax())
-            probabilities = {str(c): round(float(p), 6) for c, p in zip(clf.classes_, row)}
-            print(json.dumps({"label": str(clf.classes_[best]), "probability": round(float(row[best]), 6),
-                              "probabilities": probabilities}))
-        sys.stdout.flush()
+    with contextlib.nullcontext(None) if output == "-" else atomic_path(output) as tmp:
+        with contextlib.nullcontext(sys.stdout) if tmp is None else open(tmp, "w", encoding="utf-8") as out:
+            for texts in text_batches(args.input, shard=args.shard):
+                for row in clf.predict_proba(texts):
+                    best = int(row.argmax())
+                    probabilities = {str(c): round(float(p), 6) for c, p in zip(clf.classes_, row)}
+                    out.write(json.dumps({"label": str(clf.classes_[best]), "probability": round(float(row[best]), 6),
+                                          "probabilities": probabilities}) + "\n")
+                out.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from firth.cli.inputs import check_output, family, positive_int, prepare_run_dir
+from firth.cli.inputs import add_shard_option, check_output, family, positive_int, prepare_run_dir, shard_path
 from firth.cli.options import add_parser, add_training_options, config_from_args
 from firth.cli.ship import command_line, describe_sources
 from firth.config import EncoderConfig
@@ -30,6 +30,7 @@ def add(families) -> None:
     embed.add_argument("--output", metavar="FILE", required=True, help="a .npy file, or JSON lines otherwise")
     embed.add_argument("--batch-size", type=positive_int, default=64, help="texts encoded together")
     embed.add_argument("--normalize", action="store_true", help="unit-length vectors")
+    add_shard_option(embed)
     embed.set_defaults(run=embed_)
 
     similar = add_parser(verbs, "similar", "The lines of a corpus file most similar to a query.")
@@ -51,6 +52,7 @@ def add(families) -> None:
 
 def train_(args) -> None:
     from firth.models.encoder import SentenceEncoder
+    from firth.train import distributed
     from firth.train.paragraphs import read_paragraph_sentences
 
     config = config_from_args(EncoderConfig, args, progress=not args.quiet)
@@ -58,6 +60,8 @@ def train_(args) -> None:
     prepare_run_dir(out, args.resume, args.overwrite)
     encoder = SentenceEncoder.from_config(config).fit(read_paragraph_sentences(args.corpus), out_dir=out,
                                                       resume=args.resume)
+    if not distributed.is_main():  # under torchrun, rank 0 reports and saves
+        return
     encoder.card_["data"]["source"] = describe_sources(args.corpus) + " (the encoder benchmark's held-out paragraphs "\
         "of registry corpora left out)"
     encoder.card_["command"] = command_line(args)
@@ -74,18 +78,19 @@ def embed_(args) -> None:
     from firth.io.rows import RowWriter
     from firth.models.encoder import SentenceEncoder
 
-    check_output(args.output, args.input, args.model)
+    output = shard_path(args.output, args.shard)
+    check_output(output, args.input, args.model)
     encoder = SentenceEncoder.load(args.model)
-    with atomic_path(args.output) as tmp:
-        writer = RowWriter(tmp, npy=args.output.endswith(".npy"))
+    with atomic_path(output) as tmp:
+        writer = RowWriter(tmp, npy=output.endswith(".npy"))
         try:
             # one encoder batch per read: longer reads sorted by length ramp up the allocations' sizes,
             # which fragments the C heap and lets memory creep up with the input (benchmarks/RESULTS.md)
-            for texts in text_batches(args.input, max_lines=args.batch_size):
+            for texts in text_batches(args.input, max_lines=args.batch_size, shard=args.shard):
                 writer.write(encoder.encode(texts, batch_size=args.batch_size, normalize_embeddings=args.normalize))
         finally:
             writer.close()
-    print(f"{writer.rows:,} vectors of dim {writer.dim} written to {args.output}")
+    print(f"{writer.rows:,} vectors of dim {writer.dim} written to {output}")
 
 
 def similar_(args) -> None:

@@ -66,3 +66,31 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
     return value
+
+
+def shard(text: str) -> tuple[int, int]:
+    """An argparse type: `I/N` (this process takes every N-th line from line I + 1 on), or `rank`, torchrun's."""
+    if text == "rank":
+        if "RANK" not in os.environ or "WORLD_SIZE" not in os.environ:
+            raise argparse.ArgumentTypeError("'rank' takes torchrun's RANK and WORLD_SIZE, and this process was "
+                                             "not started by torchrun")
+        return int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    part, _, parts = text.partition("/")
+    if not (part.isdigit() and parts.isdigit() and int(part) < int(parts)):
+        raise argparse.ArgumentTypeError(f"must be I/N with 0 <= I < N, or rank, got {text!r}")
+    return int(part), int(parts)
+
+
+def add_shard_option(parser) -> None:
+    parser.add_argument("--shard", type=shard, default=(0, 1), metavar="I/N",
+                        help="take every N-th line from line I+1 on and write OUTPUT-0000I-of-0000N (N processes "
+                             "or machines share the input); rank: torchrun's rank and world size")
+
+
+def shard_path(path: str, part: tuple[int, int]) -> str:
+    """`path` named for its shard (vectors.npy -> vectors-00001-of-00004.npy), or as it is unsharded."""
+    i, n = part
+    if n == 1 or path == "-":
+        return path
+    path = Path(path)
+    return str(path.with_name(f"{path.stem}-{i:05d}-of-{n:05d}{path.suffix}"))

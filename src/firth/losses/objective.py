@@ -10,6 +10,8 @@ layer's word vectors with their mask.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
@@ -31,7 +33,8 @@ class EncoderObjective(nn.Module):
     loss = (1 - word_weight) * sentence losses + word_weight * word loss.
     """
 
-    def __init__(self, sentence_loss: nn.Module, word_weight: float = 0.0, words_per_sentence: int = 4):
+    def __init__(self, sentence_loss: nn.Module, word_weight: float = 0.0, words_per_sentence: int = 4,
+                 gather: Callable[[torch.Tensor], torch.Tensor] | None = None):
         super().__init__()
         if not 0 <= word_weight <= 1:
             raise FirthError(f"word_weight must be between 0 and 1, got {word_weight}.")
@@ -39,18 +42,22 @@ class EncoderObjective(nn.Module):
         self.word_weight = word_weight
         self.words_per_sentence = words_per_sentence
         self.word_loss = SimilarityBXENT()
+        self.gather = gather  # under DDP: every rank's rows (firth.train.distributed.gather), so that the
+        self.gathers = gather is not None  # negatives are the whole global batch's; the Trainer reads this
 
     def forward(self, output, groups: torch.Tensor) -> torch.Tensor:
-        loss = self.sentence_loss(output.sentences, groups)
+        every = self.gather or (lambda x: x)
+        all_groups = every(groups)
+        loss = self.sentence_loss(every(output.sentences), all_groups)
         if output.transformer is not None:
-            loss = loss + self.sentence_loss(output.transformer, groups)
+            loss = loss + self.sentence_loss(every(output.transformer), all_groups)
         if not self.word_weight:
             return loss
-        return (1 - self.word_weight) * loss + self.word_weight * self._words_loss(output, groups)
+        return (1 - self.word_weight) * loss + self.word_weight * self._words_loss(output, groups, every)
 
-    def _words_loss(self, output, groups: torch.Tensor) -> torch.Tensor:
+    def _words_loss(self, output, groups: torch.Tensor, every: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
         k = self.words_per_sentence
         last = (output.mask.sum(1) - 1).clamp(min=0)
         positions = (torch.arange(k, device=last.device)[None, :] * last[:, None] / max(k - 1, 1)).round().long()
         picked = output.words.gather(1, positions[:, :, None].expand(-1, -1, output.words.shape[-1]))
-        return self.word_loss(picked.reshape(-1, picked.shape[-1]), groups.repeat_interleave(k))
+        return self.word_loss(every(picked.reshape(-1, picked.shape[-1])), every(groups.repeat_interleave(k)))

@@ -37,6 +37,7 @@ from firth.io.model_dir import (CONFIG, WEIGHTS, build_for_training, load_module
                                 read_model_config, save_tensors, write_json, write_run_config)
 from firth.text.segment import words
 from firth.train.data import ArrayDataset, TokenDataset
+from firth.train import distributed
 from firth.train.trainer import Trainer
 
 LABELS = "labels.json"
@@ -83,7 +84,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             check_bytes("a batch of dense feature rows", 4 * config.batch_size * data.features.shape[1], "--batch-size")
         torch.manual_seed(config.seed)
         self.model_ = build_for_training(self._build_net, NET_OPTIONS)
-        if out_dir:
+        if out_dir and distributed.is_main():
             write_run_config(out_dir, config)
         engine = dataclasses.replace(config, weight_decay=self._weight_decay(len(train_idx)))
         trainer = Trainer(self.model_, engine, out_dir=out_dir)

@@ -62,6 +62,7 @@ from firth.io.model_dir import (CONFIG, WEIGHTS, load_module, model_writer, read
 from firth.losses import make_loss
 from firth.losses.objective import EncoderObjective
 from firth.text.segment import words
+from firth.train import distributed
 from firth.train.paragraphs import ParagraphBatches
 from firth.train.trainer import Trainer
 
@@ -247,7 +248,8 @@ class SentenceEncoder:
         curve and checkpoints there; `resume` continues from that checkpoint.
         """
         self.config_ = config = self.config
-        objective = EncoderObjective(make_loss(config.loss, **config.loss_options), config.word_weight)
+        gather = distributed.gather if config.gather_negatives and distributed.world_size() > 1 else None
+        objective = EncoderObjective(make_loss(config.loss, **config.loss_options), config.word_weight, gather=gather)
         corpus = [list(p) for p in paragraphs]
         if len(corpus) < config.val_paragraphs + 2:
             raise FirthError(f"the corpus has {len(corpus)} paragraphs of two or more sentences; training needs "
@@ -260,7 +262,7 @@ class SentenceEncoder:
         torch.manual_seed(config.seed)
         self.net_ = SentenceEncoderNet(config)
         self.net_.fit_idf(training)
-        if out_dir:
+        if out_dir and distributed.is_main():
             write_run_config(out_dir, config)
         trainer = Trainer(self.net_, config, out_dir=out_dir, loss_fn=objective, classifier=False)
         self.history_ = trainer.fit(data, validation, resume=resume)

@@ -14,7 +14,7 @@ class MLP(nn.Module):
     @classmethod
     def from_config(cls, config, n_classes: int, n_features: int) -> "MLP":
         """The network a ClassifierConfig describes."""
-        return cls(n_features, n_classes, tuple(config.hidden), config.dropout)
+        return cls(n_features, n_classes, tuple(config.hidden), config.dropout, config.batch_norm)
 
     def __init__(self, n_features: int, n_classes: int, hidden: tuple[int, ...] = (256,),
                  dropout: float = 0.2, batch_norm: bool = True):

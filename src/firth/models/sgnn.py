@@ -36,10 +36,11 @@ class SGNNClassifierNet(nn.Module):
     def from_config(cls, config, n_classes: int, n_features: int | None = None) -> "SGNNClassifierNet":
         """The network a ClassifierConfig describes (its feature_params are the projection's)."""
         return cls(n_classes, projection_config(config.feature_params), tuple(config.hidden), config.dropout,
-                   config.pooling)
+                   config.pooling, config.batch_norm)
 
     def __init__(self, n_classes: int, projection: ProjectionConfig | None = None,
-                 hidden: tuple[int, ...] = (256,), dropout: float = 0.2, pooling: str = "mean"):
+                 hidden: tuple[int, ...] = (256,), dropout: float = 0.2, pooling: str = "mean",
+                 batch_norm: bool = True):
         super().__init__()
         check_choice("pooling", pooling, SGNN_POOLINGS)
         self.projection = Projection(projection or ProjectionConfig())
@@ -50,8 +51,8 @@ class SGNNClassifierNet(nn.Module):
         self.pooling = pooling
         self.attention = nn.Linear(hidden[-1], 1) if pooling == "attention" else None
         pooled = 2 * hidden[-1] if pooling == "meanmax" else hidden[-1]
-        self.head = nn.Sequential(nn.BatchNorm1d(pooled), nn.ReLU(), nn.Dropout(dropout),
-                                  nn.Linear(pooled, n_classes))
+        self.head = nn.Sequential(nn.BatchNorm1d(pooled) if batch_norm else nn.Identity(), nn.ReLU(),
+                                  nn.Dropout(dropout), nn.Linear(pooled, n_classes))
 
     def forward(self, docs: Sequence[Sequence[str]]) -> torch.Tensor:
         """Logits [len(docs), n_classes] for tokenized texts."""

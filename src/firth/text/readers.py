@@ -194,29 +194,38 @@ def _iter_folder(root: Path) -> Iterator[tuple[str, Example]]:
 # --- One text a line -------------------------------------------------------
 
 
-def text_batches(path: str, max_lines: int = 256) -> Iterator[list[str]]:
+def text_batches(path: str, max_lines: int = 256, shard: tuple[int, int] = (0, 1)) -> Iterator[list[str]]:
     """The texts of a file, or of standard input for -, one per line, in batches as the input arrives.
 
     A batch ends at `max_lines` lines or when no more input is ready, so a
     pipe fed line by line gets its answers line by line while a file goes
     through in full batches; memory does not grow with the input. An empty
     line, bytes that are not UTF-8, or no text at all are FirthErrors naming the line.
+    `shard` (i, n) keeps every n-th line from line i + 1 on (the others are not
+    even decoded), so that n processes share one file.
     """
+    part, parts = shard
     source = "standard input" if path == "-" else path
     if path != "-" and not Path(path).exists():
         raise FirthError(f"{path}: no such file.")
     if path != "-" and Path(path).is_dir():
         raise FirthError(f"{path}: is a directory, not a file.")
-    lineno = 0
+    lineno = kept = 0
     with contextlib.nullcontext(sys.stdin.buffer) if path == "-" else open(path, "rb") as stream:
-        for raw_lines in _ready_lines(stream.fileno(), max_lines):
+        for raw_lines in _ready_lines(stream.fileno(), max_lines * parts):
             texts = []
             for raw in raw_lines:
                 lineno += 1
-                texts.append(_text(raw, source, lineno))
-            yield texts
+                if (lineno - 1) % parts == part:
+                    texts.append(_text(raw, source, lineno))
+            kept += len(texts)
+            if texts:
+                yield texts
     if lineno == 0:
         raise FirthError(f"{source}: has no text.")
+    if kept == 0:
+        raise FirthError(f"{source}: has {lineno} lines, none of them for shard {part}/{parts}; use at most "
+                         f"{lineno} shards.")
 
 
 def text_lines(path: str) -> list[str]:

@@ -20,6 +20,11 @@ A dataset may choose its own batches (a `batches(epoch)` method returning
 lists of rows, e.g. whole paragraphs packed together); `num_workers` prepares
 batches in worker processes ahead of the loop. Records carry the share of
 time the loop waited for data and, when batches report `.tokens`, tokens/s.
+
+Under `torchrun` the model trains with DistributedDataParallel
+(firth.train.distributed): `batch_size` is the global batch, each rank takes
+its share of every batch (whole groups, for a dataset whose rows have a
+`group`), and rank 0 alone validates, logs and checkpoints.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler
 from tqdm.auto import tqdm
 
@@ -42,6 +48,7 @@ from firth.errors import FirthError
 from firth.evaluate.evaluators import Evaluator, LossEvaluator, to_device
 from firth.evaluate.plots import plot_learning_curves
 from firth.io.model_dir import read_json
+from firth.train import distributed
 from firth.train.checkpoint import load_checkpoint, save_checkpoint
 from firth.train.schedules import lr_factor
 
@@ -81,8 +88,15 @@ class Trainer:
     def __init__(self, model: nn.Module, config: TrainConfig, out_dir: str | Path | None = None,
                  loss_fn: nn.Module | None = None, classifier: bool = True):
         self.config = config
-        self.device = resolve_device(config.device)
+        self.device = distributed.start(resolve_device(config.device))
         self.model = model.to(self.device)
+        self.main = distributed.is_main()  # the process that validates and writes
+        self.net = self.model  # what the training steps call: the model, or its DDP wrapper
+        if distributed.world_size() > 1:
+            # buffers stay each rank's own: batch-norm statistics of its rows, and caches (the projection's
+            # word cache) that would be wrong if rank 0's were copied over them
+            self.net = DistributedDataParallel(self.model, device_ids=[self.device] if self.device.type == "cuda"
+                                               else None, broadcast_buffers=False)
         self.loss_fn = loss_fn or nn.CrossEntropyLoss()
         self.classifier = classifier
         self.out_dir = Path(out_dir) if out_dir else None
@@ -106,10 +120,10 @@ class Trainer:
         if val is not None and not isinstance(val, Evaluator):
             val = LossEvaluator(val, "loss", self.loss_fn, self.config.batch_size, accuracy=self.classifier)
         start_epoch = self._resume() if resume else 1
-        if self.out_dir and start_epoch == 1:
+        if self.out_dir and start_epoch == 1 and self.main:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             (self.out_dir / "metrics.jsonl").unlink(missing_ok=True)
-        total_steps = self.config.epochs * len(self._batch_sampler(train, 1))
+        total_steps = self.config.epochs * len(self._global_batches(train, 1))
         stopped = self.stale_enough()
         for epoch in range(start_epoch, self.config.epochs + 1):
             if stopped:
@@ -118,7 +132,7 @@ class Trainer:
             self._checkpoint(epoch)
         if self.best_state is not None:
             self.model.load_state_dict(self.best_state)
-        if self.out_dir and self.history:
+        if self.out_dir and self.history and self.main:
             plot_learning_curves(self.history, self.out_dir / "learning_curve.png")
         return self.history
 
@@ -126,10 +140,11 @@ class Trainer:
         """One pass over `train`; returns True when early stopping says stop."""
         self.model.train()
         running = _Running(self.classifier)
-        batches = tqdm(self._loader(train, epoch), desc=f"epoch {epoch}", leave=False,
-                       disable=not self.config.progress, unit="batch")
+        global_batches = self._global_batches(train, epoch)
+        batches = tqdm(self._loader(train, global_batches), desc=f"epoch {epoch}", leave=False,
+                       disable=not (self.config.progress and self.main), unit="batch")
         waiting_since = time.perf_counter()
-        for x, y in batches:
+        for (x, y), rows in zip(batches, global_batches):
             running.waited += time.perf_counter() - waiting_since
             self._set_lr(total_steps)
             loss, logits, y = self._loss(x, y)
@@ -138,7 +153,7 @@ class Trainer:
             if not math.isfinite(value):
                 raise FirthError(f"training diverged: the loss became {value} at step {self.step + 1}; "
                                  "lower the learning rate (lr) or clip the gradient (clip_grad).")
-            loss.backward()
+            (loss * self._rank_weight(len(y), len(rows))).backward()
             if self.config.clip_grad:
                 nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip_grad)
             self.optimizer.step()
@@ -159,10 +174,11 @@ class Trainer:
         """Log train and validation metrics; update early stopping; True means stop."""
         record = {"epoch": epoch, "step": self.step, "lr": self.optimizer.param_groups[0]["lr"],
                   **running.record()}
-        if val is not None:
+        if val is not None:  # rank 0 validates; every rank gets the result, so that all stop together
             self.model.eval()
             with torch.no_grad():
-                record.update({f"val_{k}": v for k, v in val(self.model).items()})
+                scores = {f"val_{k}": v for k, v in val(self.model).items()} if self.main else None
+            record.update(distributed.broadcast(scores))
         self._log(record)
         if val is None:
             return False
@@ -187,27 +203,48 @@ class Trainer:
 
     # ---- pieces -------------------------------------------------------------
 
-    def _batch_sampler(self, data: Dataset, epoch: int):
-        """The row lists of one training pass: the dataset's own batches, or shuffled with seed + epoch."""
+    def _global_batches(self, data: Dataset, epoch: int) -> list[list[int]]:
+        """The row lists of one training pass, the same on every rank: the dataset's own batches, or shuffled
+        with seed + epoch. Under DDP, a batch too small to give every rank a row (or a group) is left out."""
         if hasattr(data, "batches"):
-            return data.batches(self.config.seed + epoch)
-        sampler = RandomSampler(data, generator=torch.Generator().manual_seed(self.config.seed + epoch))
-        # a training batch of one example breaks batch normalization: leave it out of this epoch
-        lone_last = len(data) % self.config.batch_size == 1 and len(data) > 1
-        # drawn once: the same batches however often the loader walks them
-        return list(BatchSampler(sampler, self.config.batch_size, drop_last=lone_last))
+            batches = data.batches(self.config.seed + epoch)
+        else:
+            sampler = RandomSampler(data, generator=torch.Generator().manual_seed(self.config.seed + epoch))
+            # a training batch of one example breaks batch normalization: leave it out of this epoch
+            lone_last = len(data) % self.config.batch_size == 1 and len(data) > 1
+            batches = list(BatchSampler(sampler, self.config.batch_size, drop_last=lone_last))
+        if distributed.world_size() == 1:
+            return batches
+        groups = getattr(data, "group", None)
+        feeds = [b for b in batches if len(set(groups[b]) if groups is not None else b) >= distributed.world_size()]
+        distributed.check_feeds(len(feeds), len(batches[0]) if batches else 0,
+                                "paragraphs" if groups is not None else "rows")
+        return feeds
 
-    def _loader(self, data: Dataset, epoch: int) -> DataLoader:
+    def _loader(self, data: Dataset, global_batches: list[list[int]]) -> DataLoader:
+        """This rank's share of each global batch, prepared by `num_workers` processes ahead of the loop."""
         workers = self.config.num_workers
+        groups = getattr(data, "group", None)
+        local = [distributed.share(rows, None if groups is None else groups[rows].tolist()) for rows in global_batches]
         # its own generator: making workers must not draw from the global RNG that dropout uses
-        generator = torch.Generator().manual_seed(self.config.seed + epoch)
-        return DataLoader(data, sampler=self._batch_sampler(data, epoch), batch_size=None, collate_fn=_as_is,
+        generator = torch.Generator().manual_seed(self.config.seed)
+        return DataLoader(data, sampler=local, batch_size=None, collate_fn=_as_is,
                           num_workers=workers, prefetch_factor=4 if workers else None, generator=generator)
 
     def _loss(self, x, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         y = y.to(self.device)
-        logits = self.model(to_device(x, self.device))
+        logits = self.net(to_device(x, self.device))
         return self.loss_fn(logits, y), logits, y
+
+    def _rank_weight(self, local: int, batch: int) -> float:
+        """What this rank's loss is multiplied by so that DDP's mean of the ranks' gradients is the gradient of
+        one process's loss on the whole batch: the rank's share of the batch's rows, or, for a loss computed on
+        every rank's rows gathered (`loss_fn.gathers`), the whole loss once."""
+        if distributed.world_size() == 1:
+            return 1.0
+        if getattr(self.loss_fn, "gathers", False):
+            return float(distributed.world_size())
+        return distributed.world_size() * local / batch
 
     def _set_lr(self, total_steps: int) -> None:
         lr = self.config.lr * lr_factor(self.config.schedule, self.step + 1, total_steps, self.config.warmup)
@@ -216,6 +253,8 @@ class Trainer:
 
     def _log(self, record: dict) -> None:
         self.history.append(record)
+        if not self.main:
+            return
         if self.config.progress:
             shown = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items())
             tqdm.write(shown)
@@ -224,7 +263,7 @@ class Trainer:
                 f.write(json.dumps(record) + "\n")
 
     def _checkpoint(self, epoch: int) -> None:
-        if not self.out_dir:
+        if not self.out_dir or not self.main:
             return
         progress = {"epoch": epoch, "step": self.step, "history": self.history, "best_score": self.best_score,
                     "stale": self.stale, "config": asdict(self.config)}
@@ -248,8 +287,9 @@ class Trainer:
         self.best_state, progress = load_checkpoint(directory, self.model, self.optimizer)
         self.step, self.history = progress["step"], progress["history"]
         self.best_score, self.stale = progress["best_score"], progress["stale"]
-        with open(self.out_dir / "metrics.jsonl", "w", encoding="utf-8") as f:  # drop lines after it
-            f.writelines(json.dumps(record) + "\n" for record in self.history)
+        if self.main:
+            with open(self.out_dir / "metrics.jsonl", "w", encoding="utf-8") as f:  # drop lines after it
+                f.writelines(json.dumps(record) + "\n" for record in self.history)
         return progress["epoch"] + 1
 
 
@@ -290,8 +330,10 @@ class _Running:
         return shown
 
     def record(self) -> dict:
-        """The training side of a metrics record."""
+        """The training side of a metrics record, over every rank's batches."""
         seconds = time.perf_counter() - self.started
+        self.total_loss, self.correct, self.seen, self.tokens = distributed.sum_all(
+            [self.total_loss, self.correct, self.seen, self.tokens])
         record = {"train_loss": self.loss, **({"train_acc": self.acc} if self.classifier else {})}
         if self.tokens:
             record["tokens_per_s"] = round(self.tokens / max(seconds, 1e-9), 1)

@@ -1,0 +1,175 @@
+"""Training under torchrun (DistributedDataParallel, gloo on CPU): the same steps as one process, rank 0 alone
+writing, resume after a kill, two "nodes" on localhost, and clear errors for what cannot be shared."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from safetensors.torch import load_file
+
+BBC = str(Path(__file__).parent / "fixtures" / "bbc")  # 9 articles: one step of 8 an epoch (the 9th is left out)
+# plain SGD (Adam's first step normalizes the gradient away), no batch norm (each rank normalizes its own rows)
+# and no dropout (each rank draws its own masks): so one process and two make the same steps
+EXACT = ["--model", "sgnn", "--hidden", "16", "--no-batch-norm", "--optimizer", "sgd", "--lr", "0.5", "--dropout", "0",
+         "--val-fraction", "0", "--batch-size", "8", "--quiet"]
+ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def torchrun(*args: str, processes: int = 2) -> list[str]:
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={processes}", *args]
+
+
+def train(out: Path, *options: str, processes: int = 1, timeout: float = 120) -> subprocess.CompletedProcess:
+    """`firth classify train` on the fixture, in one process or under torchrun."""
+    command = ["-m", "firth", "classify", "train", BBC, *options, "--out", str(out)]
+    launch = torchrun(*command, processes=processes) if processes > 1 else [sys.executable, *command]
+    return subprocess.run(launch, capture_output=True, text=True, env=ENV, timeout=timeout)
+
+
+def weights(out: Path) -> dict:
+    return load_file(str(out / "model" / "model.safetensors"))
+
+
+def largest_difference(a: dict, b: dict) -> float:
+    return max(float((a[k].float() - b[k].float()).abs().max()) for k in a)
+
+
+def test_two_processes_make_the_steps_of_one(tmp_path):
+    single = train(tmp_path / "one", *EXACT, "--epochs", "3")
+    double = train(tmp_path / "two", *EXACT, "--epochs", "3", processes=2)
+    assert single.returncode == 0 and double.returncode == 0, double.stderr[-2000:]
+    assert largest_difference(weights(tmp_path / "one"), weights(tmp_path / "two")) <= 1e-5
+    assert double.stdout.count("trained sgnn") == 1  # rank 0 alone reports
+    records = [json.loads(line) for line in (tmp_path / "two" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in records] == [1, 2, 3]  # one line an epoch: rank 0 alone writes
+    first = json.loads((tmp_path / "one" / "metrics.jsonl").read_text().splitlines()[0])
+    assert records[0]["train_loss"] == pytest.approx(first["train_loss"], abs=1e-5)  # over both ranks' rows
+
+
+def test_a_killed_two_process_run_resumes_at_either_world_size(tmp_path):
+    epochs = ["--epochs", "60"]
+    whole = train(tmp_path / "whole", *EXACT, *epochs, processes=2)
+    assert whole.returncode == 0, whole.stderr[-2000:]
+    out = tmp_path / "killed"
+    command = torchrun("-m", "firth", "classify", "train", BBC, *EXACT, *epochs, "--out", str(out))
+    run = subprocess.Popen(command, env=ENV, start_new_session=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    progress, deadline = out / "checkpoint" / "progress.json", time.monotonic() + 90
+    while not (progress.exists() and json.loads(progress.read_text())["epoch"] >= 5):
+        assert run.poll() is None and time.monotonic() < deadline, "the run ended before it could be killed"
+        time.sleep(0.02)
+    os.killpg(run.pid, signal.SIGKILL)  # torchrun and both ranks
+    run.wait()
+    while True:  # until the ranks are gone too
+        try:
+            os.killpg(run.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.02)
+    assert not (out / "model").exists()
+    shutil.copytree(out, tmp_path / "again")
+    for where, processes, tolerance in ((out, 2, 1e-6), (tmp_path / "again", 1, 1e-4)):
+        resumed = train(where, *EXACT, *epochs, "--resume", processes=processes)
+        assert resumed.returncode == 0, resumed.stderr[-2000:]
+        assert largest_difference(weights(where), weights(tmp_path / "whole")) <= tolerance
+        logged = [json.loads(line)["epoch"] for line in (where / "metrics.jsonl").read_text().splitlines()]
+        assert logged == list(range(1, 61))
+
+
+def test_two_nodes_rendezvous_on_localhost(tmp_path):
+    port = free_port()
+    command = ["-m", "firth", "classify", "train", BBC, *EXACT, "--epochs", "2", "--out", str(tmp_path / "nodes")]
+    nodes = [subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--nnodes=2", f"--node-rank={rank}",
+                               "--nproc-per-node=1", "--rdzv-backend=c10d", f"--rdzv-endpoint=127.0.0.1:{port}",
+                               "--rdzv-id=firth-test", *command], env=ENV, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for rank in (0, 1)]
+    results = [node.communicate(timeout=120) for node in nodes]
+    assert [node.returncode for node in nodes] == [0, 0], results[0][1][-2000:]
+    single = train(tmp_path / "one", *EXACT, "--epochs", "2")
+    assert single.returncode == 0
+    assert largest_difference(weights(tmp_path / "one"), weights(tmp_path / "nodes")) <= 1e-5
+
+
+def test_a_batch_too_small_to_share_is_one_sentence(tmp_path):
+    result = train(tmp_path / "small", *EXACT, "--epochs", "1", "--batch-size", "1", processes=2)
+    assert result.returncode != 0
+    assert "firth: error: 2 processes cannot share batches of 1 rows: each needs at least one" in result.stderr
+
+
+# --- sharded batch inference -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory) -> Path:
+    import torch
+
+    import firth
+    from firth.text.readers import read_labelled
+
+    root = tmp_path_factory.mktemp("models")
+    bbc = read_labelled(BBC)
+    firth.TextClassifier(features="counts", epochs=2, val_fraction=0, device="cpu", progress=False).fit(
+        bbc.texts, bbc.labels).save(root / "classifier")
+    torch.manual_seed(0)
+    firth.SentenceEncoder(d_model=16, n_layers=1, n_heads=2, d_ff=32).save(root / "encoder")
+    (root / "lines.txt").write_text("".join(f"line {i}: shares rose and the team won {i} times\n" for i in range(11)))
+    return root
+
+
+def sorted_rows(parts: list) -> list:
+    """Shard outputs back in input order: line l is row l // n of shard l % n."""
+    n = len(parts)
+    return [parts[line % n][line // n] for line in range(sum(map(len, parts)))]
+
+
+def test_shards_together_equal_one_run(cli, models, tmp_path):
+    import numpy as np
+
+    lines = str(models / "lines.txt")
+    code, _, err = cli("classify", "predict", str(models / "classifier"), lines, "--output", str(tmp_path / "p.jsonl"))
+    assert code == 0, err
+    code, _, err = cli("encoder", "embed", str(models / "encoder"), lines, "--output", str(tmp_path / "v.npy"))
+    assert code == 0, err
+    for i in range(3):
+        assert cli("classify", "predict", str(models / "classifier"), lines, "--output", str(tmp_path / "p.jsonl"),
+                   "--shard", f"{i}/3")[0] == 0
+        assert cli("encoder", "embed", str(models / "encoder"), lines, "--output", str(tmp_path / "v.npy"),
+                   "--shard", f"{i}/3")[0] == 0
+    predictions = [(tmp_path / f"p-{i:05d}-of-00003.jsonl").read_text().splitlines() for i in range(3)]
+    assert [len(p) for p in predictions] == [4, 4, 3]
+    assert sorted_rows(predictions) == (tmp_path / "p.jsonl").read_text().splitlines()
+    vectors = [list(np.load(tmp_path / f"v-{i:05d}-of-00003.npy")) for i in range(3)]
+    assert np.array_equal(np.stack(sorted_rows(vectors)), np.load(tmp_path / "v.npy"))
+
+
+@pytest.mark.parametrize("shard, code, message", [
+    ("3/2", 2, "argument --shard: must be I/N with 0 <= I < N, or rank, got '3/2'"),
+    ("rank", 2, "'rank' takes torchrun's RANK and WORLD_SIZE, and this process was not started by torchrun"),
+    ("11/12", 1, "has 11 lines, none of them for shard 11/12; use at most 11 shards."),
+])
+def test_a_shard_that_cannot_be_is_one_sentence(shard, code, message, models, tmp_path, monkeypatch, capsys):
+    from firth.cli import main
+
+    monkeypatch.delenv("RANK", raising=False)
+    argv = ["encoder", "embed", str(models / "encoder"), str(models / "lines.txt"), "--output", str(tmp_path / "v.npy"),
+            "--shard", shard]
+    try:
+        exit_code = main(argv)
+    except SystemExit as e:  # argparse's refusal of the option itself
+        exit_code = e.code
+    err = capsys.readouterr().err
+    assert exit_code == code and message in err and err.strip().splitlines()[-1].startswith("firth")
+    assert not list(tmp_path.iterdir())
