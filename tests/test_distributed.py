@@ -59,6 +59,20 @@ def test_two_processes_make_the_steps_of_one(tmp_path):
     assert records[0]["train_loss"] == pytest.approx(first["train_loss"], abs=1e-5)  # over both ranks' rows
 
 
+def test_an_encoder_with_gathered_negatives_makes_the_steps_of_one_process(tmp_path):
+    options = ["wiki-sample", "--d-model", "16", "--n-layers", "1", "--n-heads", "2", "--d-ff", "32", "--epochs", "1",
+               "--batch-size", "32", "--val-paragraphs", "20", "--optimizer", "sgd", "--lr", "0.5", "--schedule",
+               "constant", "--quiet"]
+    runs = {}
+    for name, processes in (("one", 1), ("two", 2)):
+        command = ["-m", "firth", "encoder", "train", *options, "--out", str(tmp_path / name)]
+        launch = torchrun(*command, processes=2) if processes > 1 else [sys.executable, *command]
+        runs[name] = subprocess.run(launch, capture_output=True, text=True, env=ENV, timeout=120)
+        assert runs[name].returncode == 0, runs[name].stderr[-2000:]
+    assert largest_difference(weights(tmp_path / "one"), weights(tmp_path / "two")) <= 1e-5
+    assert runs["one"].stdout.split("validation")[1].split(",")[:2] == runs["two"].stdout.split("validation")[1].split(",")[:2]
+
+
 def test_a_killed_two_process_run_resumes_at_either_world_size(tmp_path):
     epochs = ["--epochs", "60"]
     whole = train(tmp_path / "whole", *EXACT, *epochs, processes=2)

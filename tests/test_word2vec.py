@@ -15,6 +15,7 @@ from firth.models.word2vec import (
     Word2Vec,
     Word2VecConfig,
     context_windows,
+    encoded_chunks,
     keep_probability,
     skipgram_pairs,
     subsample,
@@ -117,10 +118,20 @@ def test_corpus_encoding_orders_by_count_and_prunes():
     assert Corpus.encode([["x", "y", "z"]], min_count=1).words == ["z", "y", "x"]
 
 
-def test_chunks_never_split_a_sentence():
-    corpus = Corpus.encode([["a"] * n for n in (3, 5, 2, 4)], min_count=1)
-    assert corpus.chunks(4) == [(0, 8), (8, 14)]  # sentences start at 0, 3, 8, 10
-    assert corpus.chunks(100) == [(0, 14)]
+def test_streamed_chunks_never_split_a_sentence():
+    sentences = [["a"] * n for n in (3, 5, 2, 4)]  # sentences start at tokens 0, 3, 8, 10
+    index = {"a": 0}
+    chunks = list(encoded_chunks(sentences, index, 4))
+    assert [(c.start, len(c.ids)) for c in chunks] == [(0, 8), (8, 6)]
+    assert np.concatenate([c.sentence for c in chunks]).tolist() == [0] * 3 + [1] * 5 + [2] * 2 + [3] * 4
+    assert [(c.start, len(c.ids)) for c in encoded_chunks(sentences, index, 100)] == [(0, 14)]
+    # sentences without a kept word take no place, but keep their numbers
+    assert [c.sentence.tolist() for c in encoded_chunks([["x"], ["a"], ["x", "a"]], index, 1)] == [[1], [2]]
+
+
+def test_a_one_pass_iterator_is_refused():
+    with pytest.raises(FirthError, match="sentences must be readable more than once"):
+        Word2Vec(min_count=1, progress=False).fit(iter(planted_corpus(10)))
 
 
 @pytest.mark.parametrize("sentences, min_count, message", [

@@ -61,26 +61,15 @@ def add(families) -> None:
     export.set_defaults(run=export_)
 
 
-def _paragraph_words(sources: list[str]):
-    """Every paragraph of the corpora as a word list, streamed."""
-    from firth.data import paragraphs
-    from firth.text.segment import words
-
-    for source in sources:
-        for paragraph in paragraphs(source):
-            yield words(paragraph.text)
-
-
 def train_(args) -> None:
-    from firth.data import paragraphs
+    from firth.data import paragraph_words
     from firth.models.word2vec import Word2Vec
 
     config = config_from_args(Word2VecConfig, args, progress=not args.quiet)
     out = Path(args.out)
     prepare_run_dir(out, False, args.overwrite)
-    for source in args.corpus:  # every corpus is checked before training starts
-        paragraphs(source)
-    w2v = Word2Vec.from_config(config).fit(_paragraph_words(args.corpus), validation_words=args.show, out_dir=out)
+    sentences = paragraph_words(args.corpus)  # streamed: read once to count, then once an epoch
+    w2v = Word2Vec.from_config(config).fit(sentences, validation_words=args.show, out_dir=out)
     w2v.card_["data"]["source"] = describe_sources(args.corpus)
     w2v.card_["command"] = command_line(args)
     w2v.save(out / "model")

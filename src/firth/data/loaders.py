@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -96,6 +96,15 @@ def paragraphs(source: str) -> Iterable[Paragraph]:
     if source in DATASETS:
         raise FirthError(f"dataset {source!r} is a {DATASETS[source].kind} dataset, not a paragraph corpus.")
     raise FirthError(f"{source}: no such file, and not a dataset name (see `firth data list`).")
+
+
+def paragraph_words(sources: Sequence[str]) -> Iterable[list[str]]:
+    """Every paragraph of the corpora as its list of words, read anew (streamed) each time it is iterated."""
+    from firth.text.segment import words
+
+    for source in sources:  # every corpus is checked before any is read
+        paragraphs(source)
+    return _Lazy(lambda: (words(p.text) for source in sources for p in paragraphs(source)))
 
 
 class _Lazy:

@@ -50,13 +50,16 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import sys
 import time
+from array import array
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from array import array
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -78,8 +81,73 @@ from firth.vectors import KeyedVectors, ProjectionEncoder
 
 
 @dataclass
+class Vocabulary:
+    """The words kept for training, by descending count (gensim's order), from one streamed pass."""
+
+    words: list[str]
+    counts: np.ndarray  # int64 [V]
+    raw_words: int  # tokens before min_count pruning
+    sentences: int
+    index: dict[str, int]  # word -> its id (its rank in `words`)
+
+    @classmethod
+    def count(cls, sentences: Iterable[Sequence[str]], min_count: int) -> "Vocabulary":
+        """Count every word, keep those seen `min_count` times; ties by later first occurrence first."""
+        counter: Counter[str] = Counter()  # in first-occurrence order
+        n = 0
+        for sentence in sentences:
+            if isinstance(sentence, str):
+                raise FirthError("each sentence must be a list of words, not a string; split texts into words "
+                                 "first (firth.text.segment.words).")
+            counter.update(sentence)
+            n += 1
+        if not counter:
+            raise FirthError("the corpus has no words.")
+        counts = np.fromiter(counter.values(), dtype=np.int64, count=len(counter))
+        frequent = np.flatnonzero(counts >= min_count)
+        if not len(frequent):
+            raise FirthError(f"no word occurs at least min_count={min_count} times; lower min_count "
+                             "or give a larger corpus.")
+        order = frequent[np.lexsort((-frequent, -counts[frequent]))]
+        seen = list(counter)
+        words = [seen[i] for i in order.tolist()]
+        return cls(words, counts[order], int(counts.sum()), n, {word: i for i, word in enumerate(words)})
+
+    @property
+    def kept(self) -> int:
+        """Tokens of vocabulary words: what training reads in an epoch."""
+        return int(self.counts.sum())
+
+
+class Chunk(NamedTuple):
+    start: int  # the position of its first token among all kept tokens
+    ids: np.ndarray  # int32 word ids of its kept tokens
+    sentence: np.ndarray  # int32: each token's sentence number
+
+
+def encoded_chunks(sentences: Iterable[Sequence[str]], index: dict[str, int], size: int) -> Iterator[Chunk]:
+    """The corpus's kept tokens as word ids, streamed in runs of about `size` tokens that never split a sentence:
+    a run ends at the first sentence start at or after each multiple of `size`."""
+    ids, numbers, start, position, threshold = array("i"), array("i"), 0, 0, 0
+    for number, sentence in enumerate(sentences):
+        kept = [i for i in map(index.get, sentence) if i is not None]
+        if not kept:
+            continue
+        if position >= threshold:
+            if position > start:
+                yield Chunk(start, np.array(ids, dtype=np.int32), np.array(numbers, dtype=np.int32))
+                ids, numbers, start = array("i"), array("i"), position
+            threshold = (position // size + 1) * size
+        ids.extend(kept)
+        numbers.extend([number] * len(kept))
+        position += len(kept)
+    if position > start:
+        yield Chunk(start, np.array(ids, dtype=np.int32), np.array(numbers, dtype=np.int32))
+
+
+@dataclass
 class Corpus:
-    """A tokenized corpus as arrays: the vocabulary and the ids of the tokens it kept."""
+    """A tokenized corpus held in memory (the textbook model's pairs need it all): vocabulary and token ids."""
 
     words: list[str]  # the vocabulary, by descending count
     counts: np.ndarray  # int64 [V]
@@ -88,41 +156,11 @@ class Corpus:
     raw_words: int  # tokens before min_count pruning
 
     @classmethod
-    def encode(cls, sentences: Iterable[Sequence[str]], min_count: int) -> "Corpus":
-        """One pass: number every token, count, keep words seen `min_count` times (gensim's order)."""
-        index: dict[str, int] = {}
-        tokens, lengths = array("i"), array("q")
-        for sentence in sentences:
-            if isinstance(sentence, str):
-                raise FirthError("each sentence must be a list of words, not a string; split texts into words "
-                                 "first (firth.text.segment.words).")
-            tokens.extend([index.setdefault(word, len(index)) for word in sentence])  # a new word gets the next id
-            lengths.append(len(sentence))
-        if not tokens:
-            raise FirthError("the corpus has no words.")
-        raw = np.frombuffer(tokens, dtype=np.int32)
-        counts = np.bincount(raw, minlength=len(index))
-        frequent = np.flatnonzero(counts >= min_count)
-        if not len(frequent):
-            raise FirthError(f"no word occurs at least min_count={min_count} times; lower min_count "
-                             "or give a larger corpus.")
-        # by descending count, ties by later first occurrence first, as gensim sorts
-        order = frequent[np.lexsort((-frequent, -counts[frequent]))]
-        new_id = np.full(len(index), -1, dtype=np.int32)
-        new_id[order] = np.arange(len(order), dtype=np.int32)
-        all_words = list(index)
-        ids = new_id[raw]
-        sentence = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
-        kept = ids >= 0
-        return cls([all_words[i] for i in order], counts[order], ids[kept], sentence[kept], len(raw))
-
-    def chunks(self, size: int) -> list[tuple[int, int]]:
-        """(start, end) token ranges of about `size` tokens that never split a sentence."""
-        starts = np.flatnonzero(np.diff(self.sentence, prepend=-1))
-        first_after = np.searchsorted(starts, np.arange(0, len(self.ids), size))  # a cut every `size` tokens ...
-        cuts = np.unique(starts[first_after[first_after < len(starts)]])  # ... moved to the next sentence start
-        bounds = [*cuts.tolist(), len(self.ids)]
-        return list(zip(bounds[:-1], bounds[1:]))
+    def encode(cls, sentences: Sequence[Sequence[str]], min_count: int) -> "Corpus":
+        """Two passes: the vocabulary, then every kept token's id."""
+        vocabulary = Vocabulary.count(sentences, min_count)
+        whole = next(encoded_chunks(sentences, vocabulary.index, sys.maxsize))
+        return cls(vocabulary.words, vocabulary.counts, whole.ids, whole.sentence, vocabulary.raw_words)
 
 
 def keep_probability(counts: np.ndarray, sample: float) -> np.ndarray:
@@ -336,15 +374,22 @@ class Word2Vec:
             out_dir: str | Path | None = None) -> "Word2Vec":
         """Learn the vectors; print the nearest neighbours of `validation_words` after each epoch.
 
-        With `out_dir`, the epoch records go to out_dir/metrics.jsonl (the
-        softmax model's Trainer also writes its checkpoints and learning curve there).
+        `sentences` (lists of words) is read once to count the words and once
+        an epoch, streamed: pass a list, or an object whose every `iter()`
+        starts the corpus over (the fast model never holds the corpus, so its
+        memory does not grow with it). With `out_dir`, the epoch records go to
+        out_dir/metrics.jsonl (the softmax model's Trainer also writes its
+        checkpoints and learning curve there).
         """
+        if iter(sentences) is sentences:
+            raise FirthError("sentences must be readable more than once (a list, or an object whose iter() starts "
+                             "over), not a one-pass iterator: training reads them once an epoch.")
         self.config_ = self.config
-        corpus = Corpus.encode(sentences, self.config_.min_count)
-        self.config_.check_vocabulary(len(corpus.words))
-        self.card_ = new_card(self._summary(len(corpus.words)), {
-            "tokens": corpus.raw_words, "sentences or paragraphs": int(corpus.sentence[-1]) + 1 if len(corpus.sentence) else 0,
-            "vocabulary (min_count or more)": len(corpus.words)})
+        vocabulary = Vocabulary.count(sentences, self.config_.min_count)
+        self.config_.check_vocabulary(len(vocabulary.words))
+        self.card_ = new_card(self._summary(len(vocabulary.words)), {
+            "tokens": vocabulary.raw_words, "sentences or paragraphs": vocabulary.sentences,
+            "vocabulary (min_count or more)": len(vocabulary.words)})
         self.history_: list[dict] = []
         self._out_dir = Path(out_dir) if out_dir else None
         if self._out_dir:
@@ -353,9 +398,9 @@ class Word2Vec:
             self._out_dir.mkdir(parents=True, exist_ok=True)
             (self._out_dir / "metrics.jsonl").unlink(missing_ok=True)
         if self.config_.model == "softmax":
-            self._fit_softmax(corpus, validation_words)
+            self._fit_softmax(Corpus.encode(sentences, self.config_.min_count), validation_words)
         else:
-            self._fit_negative(corpus, validation_words)
+            self._fit_negative(sentences, vocabulary, validation_words)
         return self
 
     # ---- textbook ----
@@ -377,53 +422,55 @@ class Word2Vec:
 
     # ---- fast ----
 
-    def _fit_negative(self, corpus: Corpus, validation_words: Sequence[str]) -> None:
+    def _fit_negative(self, sentences: Iterable[Sequence[str]], vocabulary: Vocabulary,
+                      validation_words: Sequence[str]) -> None:
         c = self.config_
         device = resolve_device(c.device)
         generator = torch.Generator().manual_seed(c.seed)
         if c.input == "projection":
             projection = c.projection_config
             encoder = ProjectionEncoder(projection, uniform_init(projection.dim, c.dim, generator))
-            input_layer = ProjectionInput(encoder, corpus.words)
+            input_layer = ProjectionInput(encoder, vocabulary.words)
         else:
-            encoder, input_layer = None, TableInput(len(corpus.words), c.dim, generator)
-        self.model_ = SkipGramNegative(input_layer, len(corpus.words), c.dim).to(device)
-        tables = (keep_probability(corpus.counts, c.sample), NoiseTable(corpus.counts, c.ns_exponent))
-        chunks = corpus.chunks(WORD2VEC_CHUNK)
-        bar = tqdm(total=c.epochs * corpus.raw_words, unit="word", unit_scale=True, disable=not c.progress,
+            encoder, input_layer = None, TableInput(len(vocabulary.words), c.dim, generator)
+        self.model_ = SkipGramNegative(input_layer, len(vocabulary.words), c.dim).to(device)
+        tables = (keep_probability(vocabulary.counts, c.sample), NoiseTable(vocabulary.counts, c.ns_exponent))
+        bar = tqdm(total=c.epochs * vocabulary.raw_words, unit="word", unit_scale=True, disable=not c.progress,
                    smoothing=0.1)
         with bar, _thread_pool(c.workers) as pool, _torch_threads(1 if c.workers > 1 else None):
             for epoch in range(c.epochs):
                 started, loss, pairs = time.perf_counter(), 0.0, 0
-                job = partial(self._train_chunk, corpus, tables, epoch, device)
-                for (start, end), (chunk_loss, chunk_pairs) in zip(chunks, pool.map(job, chunks)):
+                job = partial(self._train_chunk, vocabulary.kept, tables, epoch, device)
+                chunks = encoded_chunks(sentences, vocabulary.index, WORD2VEC_CHUNK)
+                for chunk, (chunk_loss, chunk_pairs) in _bounded_map(pool, job, chunks, 2 * c.workers):
                     loss, pairs = loss + chunk_loss, pairs + chunk_pairs
-                    bar.update(round((end - start) * corpus.raw_words / len(corpus.ids)))
-                    bar.set_postfix(loss=f"{loss / max(pairs, 1):.4f}", lr=f"{self._lr(epoch, end, corpus):.5f}")
+                    bar.update(round(len(chunk.ids) * vocabulary.raw_words / vocabulary.kept))
+                    position = chunk.start + len(chunk.ids)
+                    bar.set_postfix(loss=f"{loss / max(pairs, 1):.4f}", lr=f"{self._lr(epoch, position, vocabulary.kept):.5f}")
                 seconds = time.perf_counter() - started
                 record = {"epoch": epoch + 1, "loss": loss / max(pairs, 1), "pairs": pairs,
-                          "lr": self._lr(epoch + 1, 0, corpus), "seconds": round(seconds, 3),
-                          "words_per_s": round(corpus.raw_words / seconds)}
+                          "lr": self._lr(epoch + 1, 0, vocabulary.kept), "seconds": round(seconds, 3),
+                          "words_per_s": round(vocabulary.raw_words / seconds)}
                 if validation_words or epoch == c.epochs - 1:
-                    self.wv_ = self._vectors(corpus, encoder)
+                    self.wv_ = self._vectors(vocabulary, encoder)
                 if validation_words:
                     record["neighbours"] = self._neighbours(validation_words)
                 self._log(record)
 
-    def _vectors(self, corpus: Corpus, encoder: ProjectionEncoder | None) -> KeyedVectors:
+    def _vectors(self, vocabulary: Vocabulary, encoder: ProjectionEncoder | None) -> KeyedVectors:
         """A snapshot of the input vectors (and of the projection matrix), on the CPU."""
         if encoder is not None:
             encoder = ProjectionEncoder(encoder.config, self.model_.input.weight.detach().cpu().clone())
-        return KeyedVectors(corpus.words, self.model_.input.vectors().cpu(), corpus.counts, encoder)
+        return KeyedVectors(vocabulary.words, self.model_.input.vectors().cpu(), vocabulary.counts, encoder)
 
-    def _lr(self, epoch: int, position: int, corpus: Corpus) -> float:
-        """Linear decay from lr to min_lr over all epochs' tokens."""
+    def _lr(self, epoch: int, position: int, kept: int) -> float:
+        """Linear decay from lr to min_lr over all epochs' `kept` tokens."""
         c = self.config_
-        progress = min(1.0, (epoch * len(corpus.ids) + position) / (c.epochs * len(corpus.ids)))
+        progress = min(1.0, (epoch * kept + position) / (c.epochs * kept))
         return c.lr - (c.lr - c.min_lr) * progress
 
-    def _train_chunk(self, corpus: Corpus, tables: tuple[np.ndarray, NoiseTable], epoch: int,
-                     device: torch.device, bounds: tuple[int, int]) -> tuple[float, int]:
+    def _train_chunk(self, kept: int, tables: tuple[np.ndarray, NoiseTable], epoch: int, device: torch.device,
+                     chunk: Chunk) -> tuple[float, int]:
         """Subsample, window and train one chunk of whole sentences; returns (summed loss, pairs).
 
         The chunk's kept words are taken `batch_size` consecutive centres a step
@@ -431,10 +478,9 @@ class Word2Vec:
         SGD); within a step, the centres of each reduced window b form one dense block.
         """
         c = self.config_
-        start, end = bounds
-        rng = np.random.default_rng([c.seed, epoch, start])  # the same draws whichever thread runs it
+        rng = np.random.default_rng([c.seed, epoch, chunk.start])  # the same draws whichever thread runs it
         keep, noise = tables
-        ids, sentence, reach = subsample(corpus.ids[start:end], corpus.sentence[start:end], keep, c.window, rng)
+        ids, sentence, reach = subsample(chunk.ids, chunk.sentence, keep, c.window, rng)
         ids = ids.astype(np.int64)  # torch's index_add_ is twice as fast with int64 indices
         targets = np.concatenate([ids[:, None], noise.draw((len(ids), c.negative), rng)], axis=1)
         target_mask = targets != ids[:, None]
@@ -450,7 +496,7 @@ class Word2Vec:
             blocks.append((tensors, np.searchsorted(centres, steps).tolist()))
         loss = torch.zeros((), device=device)
         for k, first in enumerate(steps[:-1].tolist()):
-            lr = self._lr(epoch, start + (end - start) * first // len(ids), corpus)
+            lr = self._lr(epoch, chunk.start + len(chunk.ids) * first // len(ids), kept)
             for tensors, cuts in blocks:
                 if cuts[k + 1] > cuts[k]:
                     loss += self.model_.sgd_step(*(t[cuts[k]:cuts[k + 1]] for t in tensors), lr)
@@ -523,6 +569,20 @@ def _thread_pool(workers: int) -> Iterator[ThreadPoolExecutor]:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
+
+
+def _bounded_map(pool: ThreadPoolExecutor, job, items: Iterable, ahead: int) -> Iterator[tuple]:
+    """(item, job(item)) in order, with at most `ahead` items submitted and not yet taken: a stream of chunks
+    is read only as fast as the workers train it."""
+    pending: deque = deque()
+    for item in items:
+        pending.append((item, pool.submit(job, item)))
+        if len(pending) >= ahead:
+            item, future = pending.popleft()
+            yield item, future.result()
+    while pending:
+        item, future = pending.popleft()
+        yield item, future.result()
 
 
 @contextlib.contextmanager

@@ -4,8 +4,8 @@ A corpus is read lazily as `Paragraph(doc, text)` records, where `doc` names
 the document (file, article title) a paragraph comes from, so that paragraph
 and document boundaries survive for the models that learn from them.
 Supported inputs: plain text with blank-line separated paragraphs, JSON lines
-with `text` (and optional `doc`) keys, and MediaWiki XML dumps (`.xml` or
-`.xml.bz2`) whose wiki markup is reduced to prose.
+with `text` (and optional `doc`) keys, MediaWiki XML dumps (`.xml` or
+`.xml.bz2`) whose wiki markup is reduced to prose, and folders of such files.
 """
 
 from __future__ import annotations
@@ -34,10 +34,16 @@ class WikiArticle(NamedTuple):
 
 
 def iter_corpus(path: str | os.PathLike) -> Iterator[Paragraph]:
-    """Stream the paragraphs of a corpus file, choosing the reader by extension."""
+    """Stream the paragraphs of a corpus file, choosing the reader by extension, or of every file of a folder
+    (and its subfolders, in name order; hidden files left out)."""
     path = Path(path)
     if not path.exists():
         raise FirthError(f"{path}: no such file.")
+    if path.is_dir():
+        files = sorted(f for f in path.rglob("*") if f.is_file() and not f.name.startswith("."))
+        if not files:
+            raise FirthError(f"{path}: is a folder without files.")
+        return (paragraph for f in files for paragraph in iter_corpus(f))
     name = path.name.lower()
     if name.endswith((".xml", ".xml.bz2")):
         return (Paragraph(a.title, p) for a in iter_wiki_dump(path) for p in a.paragraphs)

@@ -93,10 +93,10 @@ class Trainer:
         self.main = distributed.is_main()  # the process that validates and writes
         self.net = self.model  # what the training steps call: the model, or its DDP wrapper
         if distributed.world_size() > 1:
-            # buffers stay each rank's own: batch-norm statistics of its rows, and caches (the projection's
-            # word cache) that would be wrong if rank 0's were copied over them
+            # once synchronized at the start, buffers stay each rank's own: batch-norm statistics of its rows,
+            # and caches (the projection's word cache) that would be wrong if rank 0's were copied over them
             self.net = DistributedDataParallel(self.model, device_ids=[self.device] if self.device.type == "cuda"
-                                               else None, broadcast_buffers=False)
+                                               else None, forward_sync_buffers=False)
         self.loss_fn = loss_fn or nn.CrossEntropyLoss()
         self.classifier = classifier
         self.out_dir = Path(out_dir) if out_dir else None
