@@ -53,13 +53,13 @@ def add(families) -> None:
 def train_(args) -> None:
     from firth.models.encoder import SentenceEncoder
     from firth.train import distributed
-    from firth.train.paragraphs import read_paragraph_sentences
+    from firth.train.paragraphs import ParagraphSources
 
     config = config_from_args(EncoderConfig, args, progress=not args.quiet)
     out = Path(args.out)
     prepare_run_dir(out, args.resume, args.overwrite)
-    encoder = SentenceEncoder.from_config(config).fit(read_paragraph_sentences(args.corpus), out_dir=out,
-                                                      resume=args.resume)
+    sources = ParagraphSources(args.corpus)  # streamed: the corpus is read at each epoch, never held
+    encoder = SentenceEncoder.from_config(config).fit(sources, out_dir=out, resume=args.resume)
     if not distributed.is_main():  # under torchrun, rank 0 reports and saves
         return
     encoder.card_["data"]["source"] = describe_sources(args.corpus) + " (the encoder benchmark's held-out paragraphs "\

@@ -63,7 +63,7 @@ from firth.losses import make_loss
 from firth.losses.objective import EncoderObjective
 from firth.text.segment import words
 from firth.train import distributed
-from firth.train.paragraphs import ParagraphBatches
+from firth.train.paragraphs import ParagraphBatches, ParagraphSources, ParagraphStream
 from firth.train.trainer import Trainer
 
 __all__ = ["EncoderConfig", "EncoderOutput", "SentenceEncoder", "SentenceEncoderNet"]
@@ -240,9 +240,11 @@ class SentenceEncoder:
     def dim(self) -> int:
         return self.net.config.width
 
-    def fit(self, paragraphs: Sequence[Sequence[str]], out_dir: str | Path | None = None,
+    def fit(self, paragraphs: Sequence[Sequence[str]] | ParagraphSources, out_dir: str | Path | None = None,
             resume: bool = False) -> "SentenceEncoder":
-        """Train on paragraphs, each a list of its sentences (firth.train.paragraphs.read_paragraph_sentences).
+        """Train on paragraphs, each a list of its sentences: a list held in memory
+        (firth.train.paragraphs.read_paragraph_sentences), or ParagraphSources, streamed
+        (the corpus is read at each epoch and never held: memory stays flat as it grows).
 
         With `out_dir` the run writes its configuration, metrics, learning
         curve and checkpoints there; `resume` continues from that checkpoint.
@@ -250,29 +252,39 @@ class SentenceEncoder:
         self.config_ = config = self.config
         gather = distributed.gather if config.gather_negatives and distributed.world_size() > 1 else None
         objective = EncoderObjective(make_loss(config.loss, **config.loss_options), config.word_weight, gather=gather)
-        corpus = [list(p) for p in paragraphs]
-        if len(corpus) < config.val_paragraphs + 2:
-            raise FirthError(f"the corpus has {len(corpus)} paragraphs of two or more sentences; training needs "
-                             f"more than {config.val_paragraphs + 1} (validation takes {config.val_paragraphs}).")
-        held = set(np.random.default_rng(config.seed).permutation(len(corpus))[:config.val_paragraphs].tolist())
-        training = [p for i, p in enumerate(corpus) if i not in held]
-        data = ParagraphBatches(training, config.projection_config, config.batch_size, config.max_per_paragraph,
-                                config.max_words)
-        validation = RetrievalEvaluator([corpus[i] for i in sorted(held)]) if held else None
+        if isinstance(paragraphs, ParagraphSources):
+            data = ParagraphStream(paragraphs, config.projection_config, config.batch_size, config.max_per_paragraph,
+                                   config.max_words, hold_out=config.val_paragraphs, seed=config.seed)
+            held, training = data.held_out, (p for _, p in data.training())
+        else:
+            held, training = self._split(paragraphs)
+            data = ParagraphBatches(training, config.projection_config, config.batch_size, config.max_per_paragraph,
+                                    config.max_words)
         torch.manual_seed(config.seed)
         self.net_ = SentenceEncoderNet(config)
         self.net_.fit_idf(training)
         if out_dir and distributed.is_main():
             write_run_config(out_dir, config)
         trainer = Trainer(self.net_, config, out_dir=out_dir, loss_fn=objective, classifier=False)
-        self.history_ = trainer.fit(data, validation, resume=resume)
+        self.history_ = trainer.fit(data, RetrievalEvaluator(held) if held else None, resume=resume)
         self.net_ = trainer.model.cpu().eval()
-        self.card_ = new_card(self._summary(), {"paragraphs": len(training), "sentences": len(data),
-                                                "held out for validation": len(held)})
+        self.card_ = new_card(self._summary(), {
+            "paragraphs": data.paragraphs if isinstance(data, ParagraphStream) else len(data.sizes),
+            "held out for validation": len(held)})
         last = self.history_[-1] if self.history_ else {}
         self.card_["metrics"] = {f"validation {k.removeprefix('val_')} (retrieval among the held-out paragraphs)": v
                                  for k, v in last.items() if k.startswith("val_")}
         return self
+
+    def _split(self, paragraphs: Sequence[Sequence[str]]) -> tuple[list[list[str]], list[list[str]]]:
+        """(validation paragraphs: a seeded sample of val_paragraphs, the training paragraphs)."""
+        config = self.config_
+        corpus = [list(p) for p in paragraphs]
+        if len(corpus) < config.val_paragraphs + 2:
+            raise FirthError(f"the corpus has {len(corpus)} paragraphs of two or more sentences; training needs "
+                             f"more than {config.val_paragraphs + 1} (validation takes {config.val_paragraphs}).")
+        held = set(np.random.default_rng(config.seed).permutation(len(corpus))[:config.val_paragraphs].tolist())
+        return [corpus[i] for i in sorted(held)], [p for i, p in enumerate(corpus) if i not in held]
 
     def _summary(self) -> str:
         config = self.net.config

@@ -19,7 +19,7 @@ Trainer keeps under it:
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import torch
 import torch.distributed as dist
@@ -84,9 +84,29 @@ def sum_all(values: Sequence[float]) -> list[float]:
     """Each value summed over the ranks."""
     if world_size() == 1:
         return list(values)
-    total = torch.tensor(list(values), dtype=torch.float64)
+    total = torch.tensor(list(values), dtype=torch.float64, device=_device())
     dist.all_reduce(total)
     return total.tolist()
+
+
+def while_every_rank(items: Iterable) -> Iterator:
+    """The items while every rank still has one: ranks whose streams differ in length stop together."""
+    iterator = iter(items)
+    while True:
+        item = next(iterator, None)
+        if world_size() > 1:
+            going = torch.tensor([item is not None], dtype=torch.int32, device=_device())
+            dist.all_reduce(going, op=dist.ReduceOp.MIN)
+            if not going.item():
+                return
+        elif item is None:
+            return
+        yield item
+
+
+def _device() -> torch.device:
+    """Where collectives' tensors live: the rank's GPU under nccl, else the CPU."""
+    return torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device("cpu")
 
 
 def barrier() -> None:
@@ -104,7 +124,7 @@ def gather(x: torch.Tensor) -> torch.Tensor:
     """
     if world_size() == 1:
         return x
-    sizes = [torch.zeros(1, dtype=torch.long, device=x.device) for _ in range(world_size())]
+    sizes = [torch.zeros(1, dtype=torch.long, device=x.device) for _ in range(world_size())]  # [n] per rank
     dist.all_gather(sizes, torch.tensor([len(x)], device=x.device))
     longest = int(max(sizes).item())
     padded = torch.zeros((longest, *x.shape[1:]), dtype=x.dtype, device=x.device)

@@ -1,22 +1,29 @@
 """Paragraph corpora for sentence encoders: sentences grouped by paragraph, batched a paragraph at a time.
 
-`read_paragraph_sentences` streams corpora into paragraphs of sentences;
-`ParagraphBatches` is the Dataset the Trainer reads: its `batches(seed)`
-packs whole paragraphs (a random subset of at most `max_per_paragraph`
-sentences of each) into batches of at most `batch_size` sentences, and
-indexing it with a batch's rows tokenizes and projects those sentences. The
-Trainer runs that indexing in DataLoader workers, ahead of the model, so
-featurization overlaps training.
+Two pipelines give the Trainer the same kind of batches: whole paragraphs
+(a random subset of at most `max_per_paragraph` sentences of each) packed
+into batches of at most `batch_size` sentences, tokenized and projected,
+with each sentence's paragraph id.
+
+- In memory: `read_paragraph_sentences` reads corpora into a list of
+  paragraphs, and `ParagraphBatches` (a map-style Dataset) draws each epoch's
+  batches from all of them; the Trainer's DataLoader workers project them
+  ahead of the model.
+- Streamed: `ParagraphSources` re-reads the corpora at each iteration and
+  `ParagraphStream` (an IterableDataset) shuffles their paragraphs through a
+  bounded buffer as they are read, so that memory stays flat however large
+  the corpus. Under torchrun each rank reads every world_size-th paragraph,
+  and each DataLoader worker every n-th of those.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
 from firth.config import ProjectionConfig
 from firth.data import DATASETS, paragraphs
@@ -29,7 +36,7 @@ from firth.text.segment import usable_sentences, words
 def read_paragraph_sentences(sources: Iterable[str], min_words: int = 3,
                              exclude: frozenset[tuple[str, int]] | set[tuple[str, int]] | None = None
                              ) -> list[list[str]]:
-    """Each usable paragraph of the corpora (registry names or files) as its list of sentences.
+    """Each usable paragraph of the corpora (registry names or files) as its list of sentences, in memory.
 
     A sentence counts when it has at least `min_words` words; a paragraph
     when it has at least two such sentences (one alone teaches nothing).
@@ -38,20 +45,27 @@ def read_paragraph_sentences(sources: Iterable[str], min_words: int = 3,
     registry corpora (firth.evaluate.retrieval.heldout_split), so that no
     model trained on them has seen its test.
     """
-    sources = list(sources)
-    for source in sources:
-        paragraphs(source)  # every corpus is checked before any is read
-    if exclude is None:
-        exclude = benchmark_heldout(sources)
-    kept = []
-    for source in sources:
-        for index, paragraph in enumerate(paragraphs(source)):
-            if (source, index) in exclude:
-                continue
-            sentences = usable_sentences(paragraph.text, min_words)
-            if len(sentences) >= 2:
-                kept.append(sentences)
-    return kept
+    return list(ParagraphSources(sources, min_words, exclude))
+
+
+class ParagraphSources:
+    """read_paragraph_sentences' paragraphs, streamed: each iteration reads the corpora anew, one paragraph at a time."""
+
+    def __init__(self, sources: Iterable[str], min_words: int = 3,
+                 exclude: frozenset[tuple[str, int]] | set[tuple[str, int]] | None = None):
+        self.sources, self.min_words = list(sources), min_words
+        for source in self.sources:
+            paragraphs(source)  # every corpus is checked before any is read
+        self.exclude = benchmark_heldout(self.sources) if exclude is None else exclude
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for source in self.sources:
+            for index, paragraph in enumerate(paragraphs(source)):
+                if (source, index) in self.exclude:
+                    continue
+                sentences = usable_sentences(paragraph.text, self.min_words)
+                if len(sentences) >= 2:
+                    yield sentences
 
 
 def benchmark_heldout(sources: Sequence[str]) -> frozenset[tuple[str, int]]:
@@ -97,3 +111,99 @@ class ParagraphBatches(Dataset):
         if current:
             batches.append(current)
         return batches
+
+
+class ParagraphStream(IterableDataset):
+    """ParagraphBatches' batches from paragraphs streamed out of `source`, shuffled through a bounded buffer.
+
+    `hold_out` paragraphs (a seeded uniform sample, kept in `held_out`) are
+    left out of training, for validation. `len()` is the number of global
+    batches an epoch gives, counted in the one pass made at construction.
+    Call `set_epoch` before each epoch (as with DistributedSampler): the
+    shuffle is seeded by it. Memory holds the buffer of paragraphs, not the corpus.
+    """
+
+    def __init__(self, source: Iterable[Sequence[str]], projection: ProjectionConfig, batch_size: int = 128,
+                 max_per_paragraph: int = 8, max_words: int = 64, hold_out: int = 0, seed: int = 0,
+                 buffer: int = 10_000):
+        if max_per_paragraph < 2 or batch_size < 2 * max_per_paragraph:
+            raise FirthError(f"need max_per_paragraph >= 2 and batch_size >= 2 * max_per_paragraph, "
+                             f"got {max_per_paragraph} and {batch_size}.")
+        self.source, self.buffer, self.seed, self.epoch = source, buffer, seed, seed
+        self.batch_size, self.max_per_paragraph, self.max_words = batch_size, max_per_paragraph, max_words
+        self.projection = Projection(projection)
+        self.held_out, self.held_indices, self.paragraphs, self.batches = self._sample(hold_out)
+
+    def _sample(self, k: int) -> tuple[list[list[str]], frozenset[int], int, int]:
+        """One pass: a seeded uniform sample of k paragraphs (reservoir sampling), their indices, how many
+        paragraphs are left for training, and how many batches they pack into (in corpus order; shuffled
+        epochs pack about as many)."""
+        rng = np.random.default_rng(self.seed)
+        sample: list[tuple[int, list[str]]] = []
+        seen = batches = filled = 0
+        for index, paragraph in enumerate(self.source):
+            take = min(len(paragraph), self.max_per_paragraph)
+            batches, filled = (batches + 1, take) if filled + take > self.batch_size or not batches else \
+                (batches, filled + take)
+            seen += 1
+            if len(sample) < k:
+                sample.append((index, list(paragraph)))
+            elif k and (slot := int(rng.integers(index + 1))) < k:
+                sample[slot] = (index, list(paragraph))
+        if seen < k + 2:
+            raise FirthError(f"the corpus has {seen} paragraphs of two or more sentences; training needs more than "
+                             f"{k + 1} (validation takes {k}).")
+        sample.sort(key=lambda item: item[0])
+        held_sentences = sum(min(len(p), self.max_per_paragraph) for _, p in sample)
+        return ([p for _, p in sample], frozenset(i for i, _ in sample), seen - len(sample),
+                max(1, batches - held_sentences // self.batch_size))
+
+    def __len__(self) -> int:
+        return self.batches
+
+    def training(self) -> Iterator[tuple[int, Sequence[str]]]:
+        """The training paragraphs (all but the held-out ones) with their indices, streamed in corpus order."""
+        return ((i, p) for i, p in enumerate(self.source) if i not in self.held_indices)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __iter__(self) -> Iterator[tuple[ProjectedTexts, torch.Tensor]]:
+        """This rank's (and DataLoader worker's) batches of about batch_size / world_size sentences."""
+        from firth.train import distributed
+
+        worker = get_worker_info()
+        workers, worker_id = (worker.num_workers, worker.id) if worker else (1, 0)
+        parts, part = distributed.world_size() * workers, distributed.rank() * workers + worker_id
+        rng = np.random.default_rng([self.seed, self.epoch, part])
+        size = max(self.batch_size // distributed.world_size(), 2 * self.max_per_paragraph)
+        batch: list[str] = []
+        groups: list[int] = []
+        for index, paragraph in self._shuffled(rng, parts, part):
+            take = min(len(paragraph), self.max_per_paragraph)
+            if len(batch) + take > size:
+                yield self._project(batch, groups)
+                batch, groups = [], []
+            batch.extend(paragraph[i] for i in np.sort(rng.choice(len(paragraph), take, replace=False)))
+            groups.extend([index] * take)
+        if batch:
+            yield self._project(batch, groups)
+
+    def _shuffled(self, rng: np.random.Generator, parts: int, part: int) -> Iterator[tuple[int, Sequence[str]]]:
+        """This part's training paragraphs with their indices, in an order shuffled within a bounded buffer."""
+        pool: list[tuple[int, Sequence[str]]] = []
+        for index, paragraph in self.training():
+            if index % parts != part:
+                continue
+            if len(pool) < self.buffer:
+                pool.append((index, paragraph))
+                continue
+            slot = int(rng.integers(len(pool)))
+            yield pool[slot]
+            pool[slot] = (index, paragraph)
+        for slot in rng.permutation(len(pool)).tolist():
+            yield pool[slot]
+
+    def _project(self, sentences: list[str], groups: list[int]) -> tuple[ProjectedTexts, torch.Tensor]:
+        docs = [words(sentence, lowercase=False)[:self.max_words] for sentence in sentences]
+        return project_texts(self.projection, docs), torch.as_tensor(groups)

@@ -33,13 +33,14 @@ import copy
 import json
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler
+from torch.utils.data import BatchSampler, DataLoader, Dataset, IterableDataset, RandomSampler
 from tqdm.auto import tqdm
 
 from firth import registry
@@ -123,7 +124,8 @@ class Trainer:
         if self.out_dir and start_epoch == 1 and self.main:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             (self.out_dir / "metrics.jsonl").unlink(missing_ok=True)
-        total_steps = self.config.epochs * len(self._global_batches(train, 1))
+        steps_per_epoch = len(train) if isinstance(train, IterableDataset) else len(self._global_batches(train, 1))
+        total_steps = self.config.epochs * steps_per_epoch
         stopped = self.stale_enough()
         for epoch in range(start_epoch, self.config.epochs + 1):
             if stopped:
@@ -140,11 +142,11 @@ class Trainer:
         """One pass over `train`; returns True when early stopping says stop."""
         self.model.train()
         running = _Running(self.classifier)
-        global_batches = self._global_batches(train, epoch)
-        batches = tqdm(self._loader(train, global_batches), desc=f"epoch {epoch}", leave=False,
-                       disable=not (self.config.progress and self.main), unit="batch")
+        batches = tqdm(self._steps(train, epoch), desc=f"epoch {epoch}", leave=False, unit="batch",
+                       total=len(train) if isinstance(train, IterableDataset) else None,
+                       disable=not (self.config.progress and self.main))
         waiting_since = time.perf_counter()
-        for (x, y), rows in zip(batches, global_batches):
+        for x, y, rows in batches:
             running.waited += time.perf_counter() - waiting_since
             self._set_lr(total_steps)
             loss, logits, y = self._loss(x, y)
@@ -153,7 +155,7 @@ class Trainer:
             if not math.isfinite(value):
                 raise FirthError(f"training diverged: the loss became {value} at step {self.step + 1}; "
                                  "lower the learning rate (lr) or clip the gradient (clip_grad).")
-            (loss * self._rank_weight(len(y), len(rows))).backward()
+            (loss * self._rank_weight(len(y), rows)).backward()
             if self.config.clip_grad:
                 nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip_grad)
             self.optimizer.step()
@@ -202,6 +204,23 @@ class Trainer:
         return LossEvaluator(data, "loss", self.loss_fn, self.config.batch_size, accuracy=self.classifier)(self.model)
 
     # ---- pieces -------------------------------------------------------------
+
+    def _steps(self, data: Dataset, epoch: int) -> Iterator[tuple[object, torch.Tensor, int]]:
+        """(inputs, targets, rows of the global batch) of each training step of an epoch: this rank's share.
+
+        A stream (IterableDataset) gives each rank its own batches; an epoch ends when any rank's stream does.
+        """
+        workers = self.config.num_workers
+        if isinstance(data, IterableDataset):
+            data.set_epoch(self.config.seed + epoch)
+            loader = DataLoader(data, batch_size=None, collate_fn=_as_is, num_workers=workers,
+                                prefetch_factor=4 if workers else None)
+            for x, y in distributed.while_every_rank(loader):
+                yield x, y, len(y) * distributed.world_size()
+            return
+        global_batches = self._global_batches(data, epoch)
+        for (x, y), rows in zip(self._loader(data, global_batches), global_batches):
+            yield x, y, len(rows)
 
     def _global_batches(self, data: Dataset, epoch: int) -> list[list[int]]:
         """The row lists of one training pass, the same on every rank: the dataset's own batches, or shuffled
