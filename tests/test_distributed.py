@@ -138,7 +138,8 @@ def test_two_nodes_rendezvous_on_localhost(tmp_path):
 def test_a_batch_too_small_to_share_is_one_sentence(tmp_path):
     result = train(tmp_path / "small", *EXACT, "--epochs", "1", "--batch-size", "1", processes=2)
     assert result.returncode != 0
-    assert "firth: error: 2 processes cannot share batches of 1 rows: each needs at least one" in result.stderr
+    assert "firth: error: 2 processes cannot share batches of 1 rows: each needs at least 2; use fewer processes or " \
+           "a larger --batch-size." in result.stderr
 
 
 # --- sharded batch inference -------------------------------------------------------------------------------------
@@ -205,3 +206,17 @@ def test_a_shard_that_cannot_be_is_one_sentence(shard, code, message, models, tm
     err = capsys.readouterr().err
     assert exit_code == code and message in err and err.strip().splitlines()[-1].startswith("firth")
     assert not list(tmp_path.iterdir())
+
+
+def test_a_rank_other_than_0_writes_nothing(tmp_path, monkeypatch):
+    import torch
+
+    from firth.config import TrainConfig
+    from firth.train import ArrayDataset, Trainer, distributed
+
+    monkeypatch.setattr(distributed, "rank", lambda: 1)  # as rank 1 of a torchrun job sees itself
+    data = ArrayDataset(torch.randn(32, 4).numpy(), (torch.arange(32) % 2).numpy())
+    trainer = Trainer(torch.nn.Linear(4, 2), TrainConfig(epochs=2, batch_size=8, device="cpu", progress=False),
+                      out_dir=tmp_path / "run")
+    history = trainer.fit(data, data)
+    assert len(history) == 2 and not (tmp_path / "run").exists()  # no metrics, plot or checkpoint

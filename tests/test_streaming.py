@@ -92,3 +92,16 @@ def test_word2vec_reads_a_stream_once_an_epoch(corpus):
     assert sentences.read == (1 + 3) * 60  # the vocabulary, then each epoch
     listed = firth.Word2Vec(dim=8, epochs=3, min_count=1, progress=False).fit(list(paragraph_words([str(corpus)])))
     assert np.array_equal(w2v.wv_.vectors, listed.wv_.vectors)
+
+
+def test_more_readers_than_paragraphs_is_one_sentence(corpus):
+    encoder = firth.SentenceEncoder(d_model=16, n_layers=1, n_heads=2, d_ff=32, batch_size=16, max_per_paragraph=2,
+                                    val_paragraphs=10, num_workers=64, progress=False)
+    with pytest.raises(FirthError, match=r"64 readers \(1 processes x 64 DataLoader workers\) cannot share 50 "):
+        encoder.fit(ParagraphSources([str(corpus)]))
+
+
+def test_a_corpus_folder_without_files_is_one_sentence(tmp_path):
+    (tmp_path / "empty" / ".hidden").mkdir(parents=True)
+    with pytest.raises(FirthError, match="empty: is a folder without files."):
+        list(ParagraphSources([str(tmp_path / "empty")]))

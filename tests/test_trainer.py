@@ -180,3 +180,10 @@ def test_workers_prepare_the_same_batches():
     helped.fit(data, val)
     for a, b in zip(alone.model.state_dict().values(), helped.model.state_dict().values()):
         assert torch.equal(a, b)
+
+
+def test_max_steps_stops_within_an_epoch_and_ends_the_schedule_there():
+    trainer = Trainer(make_model(), config(epochs=5, batch_size=8, max_steps=7, schedule="linear"))
+    history = trainer.fit(make_data(40, 0), make_data(16, 1))  # 5 steps an epoch
+    assert trainer.step == 7 and [r["step"] for r in history] == [5, 7]
+    assert history[-1]["lr"] == pytest.approx(config().lr * lr_factor("linear", 7, 7))

@@ -256,6 +256,10 @@ class SentenceEncoder:
             data = ParagraphStream(paragraphs, config.projection_config, config.batch_size, config.max_per_paragraph,
                                    config.max_words, hold_out=config.val_paragraphs, seed=config.seed)
             held, training = data.held_out, (p for _, p in data.training())
+            readers = distributed.world_size() * max(config.num_workers, 1)  # each reads its own paragraphs
+            if data.paragraphs < readers:
+                raise FirthError(f"{readers} readers ({distributed.world_size()} processes x {max(config.num_workers, 1)} "
+                                 f"DataLoader workers) cannot share {data.paragraphs} training paragraphs; use fewer.")
         else:
             held, training = self._split(paragraphs)
             data = ParagraphBatches(training, config.projection_config, config.batch_size, config.max_per_paragraph,

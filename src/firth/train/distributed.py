@@ -64,11 +64,11 @@ def share(rows: Sequence[int], groups: Sequence[int] | None = None) -> list[int]
     return [row for row, g in zip(rows, groups) if order[g] % n == r]
 
 
-def check_feeds(n_batches: int, smallest: int, what: str) -> None:
-    """A FirthError when a global batch cannot give every rank at least one row (or group)."""
-    if world_size() > 1 and (n_batches == 0 or smallest < world_size()):
-        raise FirthError(f"{world_size()} processes cannot share batches of {smallest} {what}: each needs at "
-                         f"least one; use fewer processes or a larger --batch-size.")
+def check_feeds(kept: int, largest: int, need: int, what: str) -> None:
+    """A FirthError when no global batch (the `largest` has that many rows or groups) gives every rank `need`."""
+    if world_size() > 1 and kept == 0:
+        raise FirthError(f"{world_size()} processes cannot share batches of {largest} {what}: each needs at least "
+                         f"{need}; use fewer processes or a larger --batch-size.")
 
 
 def broadcast(value: object) -> object:

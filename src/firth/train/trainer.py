@@ -56,7 +56,8 @@ from firth.train.schedules import lr_factor
 __all__ = ["CHECKPOINT", "TrainConfig", "Trainer", "decay_groups", "resolve_device"]
 
 CHECKPOINT = "checkpoint"
-RESUMABLE_CHANGES = frozenset({"epochs", "patience", "device", "num_workers", "progress"})  # may differ on resume
+# the settings a resumed run may change
+RESUMABLE_CHANGES = frozenset({"epochs", "max_steps", "patience", "device", "num_workers", "progress"})
 
 
 def resolve_device(name: str) -> torch.device:
@@ -125,8 +126,8 @@ class Trainer:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             (self.out_dir / "metrics.jsonl").unlink(missing_ok=True)
         steps_per_epoch = len(train) if isinstance(train, IterableDataset) else len(self._global_batches(train, 1))
-        total_steps = self.config.epochs * steps_per_epoch
-        stopped = self.stale_enough()
+        total_steps = min(self.config.epochs * steps_per_epoch, self.config.max_steps or math.inf)
+        stopped = self.stale_enough() or self.out_of_steps()
         for epoch in range(start_epoch, self.config.epochs + 1):
             if stopped:
                 break
@@ -167,10 +168,11 @@ class Trainer:
                     return True
                 running = _Running(self.classifier)
                 self.model.train()
+            if self.out_of_steps():
+                break
             waiting_since = time.perf_counter()
-        if running.seen:
-            return self._evaluation_point(epoch, running, val)
-        return False
+        stop = self._evaluation_point(epoch, running, val) if running.seen else False
+        return stop or self.out_of_steps()
 
     def _evaluation_point(self, epoch: int, running: "_Running", val: Evaluator | None) -> bool:
         """Log train and validation metrics; update early stopping; True means stop."""
@@ -195,6 +197,9 @@ class Trainer:
         else:
             self.stale += 1
         return self.stale_enough()
+
+    def out_of_steps(self) -> bool:
+        return self.config.max_steps is not None and self.step >= self.config.max_steps
 
     def stale_enough(self) -> bool:
         return self.config.patience is not None and self.stale >= self.config.patience
@@ -235,9 +240,11 @@ class Trainer:
         if distributed.world_size() == 1:
             return batches
         groups = getattr(data, "group", None)
-        feeds = [b for b in batches if len(set(groups[b]) if groups is not None else b) >= distributed.world_size()]
-        distributed.check_feeds(len(feeds), len(batches[0]) if batches else 0,
-                                "paragraphs" if groups is not None else "rows")
+        # each rank needs a whole group (a paragraph), or two rows (a share of one breaks batch normalization)
+        need, what = (1, "paragraphs") if groups is not None else (2, "rows")
+        size = (lambda rows: len(set(groups[rows]))) if groups is not None else len
+        feeds = [b for b in batches if size(b) >= need * distributed.world_size()]
+        distributed.check_feeds(len(feeds), max(map(size, batches), default=0), need, what)
         return feeds
 
     def _loader(self, data: Dataset, global_batches: list[list[int]]) -> DataLoader:
