@@ -214,9 +214,10 @@ def test_a_rank_other_than_0_writes_nothing(tmp_path, monkeypatch):
     from firth.config import TrainConfig
     from firth.train import ArrayDataset, Trainer, distributed
 
-    monkeypatch.setattr(distributed, "rank", lambda: 1)  # as rank 1 of a torchrun job sees itself
+    monkeypatch.setattr(distributed, "rank", lambda: 1)  # as rank 1 of a torchrun job sees itself (no validation:
+    # rank 1 would wait for rank 0's result)
     data = ArrayDataset(torch.randn(32, 4).numpy(), (torch.arange(32) % 2).numpy())
     trainer = Trainer(torch.nn.Linear(4, 2), TrainConfig(epochs=2, batch_size=8, device="cpu", progress=False),
                       out_dir=tmp_path / "run")
-    history = trainer.fit(data, data)
+    history = trainer.fit(data)
     assert len(history) == 2 and not (tmp_path / "run").exists()  # no metrics, plot or checkpoint
