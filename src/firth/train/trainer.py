@@ -143,8 +143,8 @@ class Trainer:
         """One pass over `train`; returns True when early stopping says stop."""
         self.model.train()
         running = _Running(self.classifier)
-        batches = tqdm(self._steps(train, epoch), desc=f"epoch {epoch}", leave=False, unit="batch",
-                       total=len(train) if isinstance(train, IterableDataset) else None,
+        steps, count = self._steps(train, epoch)
+        batches = tqdm(steps, total=count, desc=f"epoch {epoch}", leave=False, unit="batch",
                        disable=not (self.config.progress and self.main))
         waiting_since = time.perf_counter()
         for x, y, rows in batches:
@@ -210,8 +210,9 @@ class Trainer:
 
     # ---- pieces -------------------------------------------------------------
 
-    def _steps(self, data: Dataset, epoch: int) -> Iterator[tuple[object, torch.Tensor, int]]:
-        """(inputs, targets, rows of the global batch) of each training step of an epoch: this rank's share.
+    def _steps(self, data: Dataset, epoch: int) -> tuple[Iterator[tuple[object, torch.Tensor, int]], int]:
+        """The training steps of an epoch, this rank's share, as (inputs, targets, rows of the global batch),
+        and how many there are (for a stream, about how many).
 
         A stream (IterableDataset) gives each rank its own batches; an epoch ends when any rank's stream does.
         """
@@ -220,12 +221,11 @@ class Trainer:
             data.set_epoch(self.config.seed + epoch)
             loader = DataLoader(data, batch_size=None, collate_fn=_as_is, num_workers=workers,
                                 prefetch_factor=4 if workers else None)
-            for x, y in distributed.while_every_rank(loader):
-                yield x, y, len(y) * distributed.world_size()
-            return
+            world = distributed.world_size()
+            return ((x, y, len(y) * world) for x, y in distributed.while_every_rank(loader)), len(data)
         global_batches = self._global_batches(data, epoch)
-        for (x, y), rows in zip(self._loader(data, global_batches), global_batches):
-            yield x, y, len(rows)
+        loader = self._loader(data, global_batches)
+        return ((x, y, len(rows)) for (x, y), rows in zip(loader, global_batches)), len(global_batches)
 
     def _global_batches(self, data: Dataset, epoch: int) -> list[list[int]]:
         """The row lists of one training pass, the same on every rank: the dataset's own batches, or shuffled
