@@ -62,6 +62,8 @@ from firth.io.model_dir import (CONFIG, WEIGHTS, load_module, model_writer, read
 from firth.losses import make_loss
 from firth.losses.objective import EncoderObjective
 from firth.text.segment import words
+from firth.registry import check_choice
+from firth.runtime.quantize import PRECISIONS, quantize_embeddings
 from firth.train import distributed
 from firth.train.paragraphs import ParagraphBatches, ParagraphSources, ParagraphStream
 from firth.train.trainer import Trainer
@@ -296,16 +298,21 @@ class SentenceEncoder:
                 + (" beside a lexical channel" if config.lexical else "") + f", trained with {config.loss}")
 
     def encode(self, texts: Sequence[str], batch_size: int = 64, normalize_embeddings: bool = False,
-               max_words: int = 256, device: str | torch.device | None = None) -> np.ndarray:
+               max_words: int = 256, device: str | torch.device | None = None,
+               precision: str = "float32") -> np.ndarray:
         """One vector per text, [len(texts), dim], in input order (see SentenceEncoderNet.encode).
 
-        The model runs where it is unless `device` is given.
+        The model runs where it is unless `device` is given. `precision` "int8", "uint8",
+        "binary" or "ubinary" quantizes the vectors for an index (firth.runtime.quantize; the
+        8-bit ranges are those of these texts' vectors).
         """
         if isinstance(texts, str):
             raise FirthError("encode takes a list of texts, not one string.")
+        check_choice("precision", precision, PRECISIONS)
         if device is not None:
             self.net.to(device)
-        return self.net.encode(list(texts), batch_size, normalize_embeddings, max_words)
+        return quantize_embeddings(self.net.encode(list(texts), batch_size, normalize_embeddings, max_words),
+                                   precision)
 
     def n_parameters(self) -> int:
         return sum(p.numel() for p in self.net.parameters())

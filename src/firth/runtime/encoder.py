@@ -10,8 +10,10 @@ import numpy as np
 
 from firth.config import ProjectionConfig
 from firth.errors import FirthError
+from firth.registry import check_choice
 from firth.features.hashing import normalize_words, seeded_salts, splitmix64, word_keys
 from firth.runtime.features import WordProjection
+from firth.runtime.quantize import PRECISIONS, quantize_embeddings
 from firth.runtime.session import EXPORTED_ENCODER, open_export
 from firth.text.segment import words
 
@@ -53,10 +55,13 @@ class RuntimeEncoder:
     def dim(self) -> int:
         return self.width
 
-    def encode(self, texts: Sequence[str], batch_size: int = 64, normalize_embeddings: bool = False) -> np.ndarray:
-        """One vector per text, [len(texts), dim], in input order; texts are cut at the export's max_words words."""
+    def encode(self, texts: Sequence[str], batch_size: int = 64, normalize_embeddings: bool = False,
+               precision: str = "float32") -> np.ndarray:
+        """One vector per text, [len(texts), dim], in input order; texts are cut at the export's max_words words.
+        `precision` quantizes them as the full model's encode does (firth.runtime.quantize)."""
         if isinstance(texts, str):
             raise FirthError("encode takes a list of texts, not one string.")
+        check_choice("precision", precision, PRECISIONS)
         docs = [words(text, lowercase=False)[:self.max_words] for text in texts]
         order = sorted(range(len(docs)), key=lambda i: len(docs[i]))
         out = np.zeros((len(docs), self.width), dtype=np.float32)
@@ -65,7 +70,7 @@ class RuntimeEncoder:
             out[rows] = self._batch([docs[i] for i in rows])
         if normalize_embeddings:
             out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
-        return out
+        return quantize_embeddings(out, precision)
 
     def _batch(self, docs: list[list[str]]) -> np.ndarray:
         table, distinct, index, mask = self.projection.index(docs)

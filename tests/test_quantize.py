@@ -1,0 +1,55 @@
+"""Quantized sentence vectors: 256 levels a dimension or its sign, as sentence-transformers' quantize_embeddings."""
+
+import numpy as np
+import pytest
+import torch
+
+import firth
+from firth.errors import FirthError
+from firth.runtime.quantize import quantize_embeddings
+
+VECTORS = np.array([[-1.0, 0.0, 2.0, 5.0], [1.0, 0.5, -2.0, 5.0], [0.0, 1.0, 0.0, 5.0]], dtype=np.float32)
+
+
+def test_eight_bits_cut_each_dimensions_range_into_256_levels():
+    codes = quantize_embeddings(VECTORS, "uint8")
+    assert codes.dtype == np.uint8 and codes[:, :3].min(0).tolist() == [0, 0, 0]
+    assert codes[:, :3].max(0).tolist() == [255, 255, 255] and codes[:, 3].tolist() == [0, 0, 0]  # a constant one
+    assert codes[2, 0] in (127, 128) and codes[1, 1] in (127, 128)  # the middles: 127.5, rounded in float32
+    assert np.array_equal(quantize_embeddings(VECTORS, "int8"), (codes.astype(np.int16) - 128).astype(np.int8))
+    fixed = quantize_embeddings(VECTORS, "uint8", ranges=np.array([[-4] * 4, [4] * 4]))
+    assert fixed[0, [0, 2, 3]].tolist() == [96, 191, 255] and fixed[0, 1] in (127, 128)  # -1, 2, 5 (clipped), 0
+
+
+def test_one_bit_keeps_each_dimensions_sign_eight_a_byte():
+    vectors = np.array([[1, -1, 1, 1, -1, -1, -1, 1, 1, 0.0]], dtype=np.float32)
+    ubinary = quantize_embeddings(vectors, "ubinary")
+    assert ubinary.dtype == np.uint8 and ubinary.tolist() == [[0b10110001, 0b10000000]]
+    assert quantize_embeddings(vectors, "binary").tolist() == [[0b10110001 - 128, 0b10000000 - 128]]
+
+
+@pytest.mark.parametrize("precision, ranges, message", [
+    ("int4", None, "unknown precision 'int4'; choose one of float32, int8, uint8, binary, ubinary."),
+    ("int8", np.zeros((2, 3)), "ranges must be [2, 4] (minima, then maxima), got [2, 3]."),
+])
+def test_bad_precisions_and_ranges_are_one_sentence(precision, ranges, message):
+    with pytest.raises(FirthError, match=message.replace("[", r"\[").replace("(", r"\(").replace(")", r"\)")):
+        quantize_embeddings(VECTORS, precision, ranges)
+
+
+def test_encoders_quantize_their_vectors_alike(tmp_path):
+    from firth.models.export import export
+
+    torch.manual_seed(0)
+    encoder = firth.SentenceEncoder(d_model=16, n_layers=1, n_heads=2, d_ff=32)
+    texts = ["Cats sleep all day.", "Dogs bark at night.", "The market fell sharply.", "Shares rose."]
+    vectors = encoder.encode(texts, normalize_embeddings=True)
+    for precision in ("int8", "ubinary"):
+        assert np.array_equal(encoder.encode(texts, normalize_embeddings=True, precision=precision),
+                              quantize_embeddings(vectors, precision))
+    encoder.save(tmp_path / "encoder")
+    export(tmp_path / "encoder", tmp_path / "onnx")
+    runtime = firth.runtime.load(tmp_path / "onnx")
+    assert np.array_equal(runtime.encode(texts, precision="binary"), encoder.encode(texts, precision="binary"))
+    with pytest.raises(FirthError, match="unknown precision 'half'"):
+        runtime.encode(texts, precision="half")
