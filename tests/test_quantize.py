@@ -53,3 +53,13 @@ def test_encoders_quantize_their_vectors_alike(tmp_path):
     assert np.array_equal(runtime.encode(texts, precision="binary"), encoder.encode(texts, precision="binary"))
     with pytest.raises(FirthError, match="unknown precision 'half'"):
         runtime.encode(texts, precision="half")
+
+
+def test_encode_does_not_depend_on_the_batch_size():
+    torch.manual_seed(0)
+    encoder = firth.SentenceEncoder(d_model=16, n_layers=2, n_heads=2, d_ff=32)
+    texts = ["A short one.", "A somewhat longer sentence with more words in it.", "x", "Two words.",
+             "The market fell sharply after the central bank raised its rates again."] * 3
+    whole = encoder.encode(texts, batch_size=64)
+    for batch_size in (1, 2, 7):
+        assert np.abs(encoder.encode(texts, batch_size=batch_size) - whole).max() <= 1e-5
