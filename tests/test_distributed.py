@@ -61,20 +61,23 @@ def test_two_processes_make_the_steps_of_one(tmp_path):
 
 
 ENCODER_SCRIPT = """
+import json
 import sys
 import firth
 from firth.train.paragraphs import read_paragraph_sentences
 
 paragraphs = read_paragraph_sentences([sys.argv[1]])  # in memory: the global batches of one process
 encoder = firth.SentenceEncoder(d_model=16, n_layers=1, n_heads=2, d_ff=32, epochs=1, batch_size=16,
-                                val_paragraphs=10, optimizer="sgd", lr=0.5, schedule="constant", progress=False)
+                                val_paragraphs=10, optimizer="sgd", lr=0.5, schedule="constant", progress=False,
+                                **json.loads(sys.argv[3]))
 encoder.fit(paragraphs, out_dir=sys.argv[2])
 if firth.train.distributed.is_main():
     encoder.save(sys.argv[2] + "/model")
 """
 
 
-def test_an_encoder_with_gathered_negatives_makes_the_steps_of_one_process(tmp_path):
+@pytest.mark.parametrize("settings", [{}, {"loss": "bxent", "learn_scale": True}])
+def test_an_encoder_with_gathered_negatives_makes_the_steps_of_one_process(settings, tmp_path):
     rng = random.Random(0)
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n\n".join(" ".join(f"Paragraph {p} tells fact {s} about {rng.choice(['cats', 'ships'])}."
@@ -82,7 +85,7 @@ def test_an_encoder_with_gathered_negatives_makes_the_steps_of_one_process(tmp_p
     script = tmp_path / "train.py"
     script.write_text(ENCODER_SCRIPT)
     for name, processes in (("one", 1), ("two", 2)):
-        args = [str(script), str(corpus), str(tmp_path / name)]
+        args = [str(script), str(corpus), str(tmp_path / name), json.dumps(settings)]
         launch = torchrun(*args, processes=2) if processes > 1 else [sys.executable, *args]
         result = subprocess.run(launch, capture_output=True, text=True, env=ENV, timeout=120)
         assert result.returncode == 0, result.stderr[-2000:]

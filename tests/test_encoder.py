@@ -184,3 +184,19 @@ def test_beside_a_lexical_channel_the_transformer_is_also_trained_alone():
     output = plain(project_texts(plain.projection, texts))
     assert output.transformer is None and torch.isclose(EncoderObjective(loss)(output, groups),
                                                         loss(output.sentences, groups))
+
+
+def test_a_learned_bxent_scale_trains_saves_and_is_refused_with_other_losses(tmp_path):
+    with pytest.raises(FirthError, match="learn_scale is for the bxent loss; 'infonce' has its own temperature."):
+        EncoderConfig(learn_scale=True)
+    paragraphs = [[f"Paragraph {p} says fact {s} about {'cats' if p % 2 else 'ships'}." for s in range(3)]
+                  for p in range(40)]
+    encoder = SentenceEncoder(d_model=16, n_layers=1, n_heads=2, d_ff=32, loss="bxent", learn_scale=True,
+                                    batch_size=16, val_paragraphs=8, epochs=2, progress=False, num_workers=0)
+    before = encoder.net.logit_scale.item(), encoder.net.logit_bias.item()
+    encoder.fit(paragraphs)
+    assert (encoder.net_.logit_scale.item(), encoder.net_.logit_bias.item()) != before  # they learn
+    encoder.save(tmp_path / "model")
+    loaded = SentenceEncoder.load(tmp_path / "model")
+    assert loaded.net.logit_bias.item() == encoder.net_.logit_bias.item()
+    assert np.allclose(loaded.encode(paragraphs[0]), encoder.encode(paragraphs[0]), atol=1e-6)

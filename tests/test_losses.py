@@ -65,3 +65,17 @@ def test_losses_by_name_with_clear_errors():
         make_loss("cosine")
     with pytest.raises(FirthError, match="bad option for loss 'bxent'"):
         make_loss("bxent", temperature=0.1)
+
+
+def test_bxent_with_a_learned_scale_is_siglips_sigmoid_loss():
+    import torch.nn.functional as F
+
+    vectors = torch.tensor([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]])
+    groups = torch.tensor([0, 0, 1])
+    scale, bias = torch.tensor(math.log(2.0)), torch.tensor(-1.0)
+    cosines = F.normalize(vectors, dim=1) @ F.normalize(vectors, dim=1).T
+    target = (groups[:, None] == groups[None, :]).float()
+    probability = torch.sigmoid(2.0 * cosines - 1.0)
+    expected = -(target * probability.log() + (1 - target) * (1 - probability).log()).mean()
+    assert torch.allclose(SimilarityBXENT()(vectors, groups, scale, bias), expected, atol=1e-6)
+    assert not torch.allclose(SimilarityBXENT()(vectors, groups), expected)  # the reference form differs

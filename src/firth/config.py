@@ -316,6 +316,8 @@ class EncoderConfig(TrainConfig):
     loss: str = option("infonce", "the sentence loss", choices=registry.LOSSES)
     temperature: float | None = option(None, "infonce and supcon temperature (none: the loss's default)")
     exclude_diagonal: bool = option(False, "bxent: leave out each sentence paired with itself")
+    learn_scale: bool = option(False, "bxent: sigmoid(a x cosine + b) with a learned scale a and bias b (SigLIP's "
+                                      "form) instead of (cosine + 1) / 2")
     pos_weight: float | None = option(None, "bxent: weight of the same-paragraph pairs")
     word_weight: float = option(0.0, "weight of the word-level BXENT head (0: none)")
     max_per_paragraph: int = option(2, "sentences of one paragraph in a batch")
@@ -350,6 +352,8 @@ class EncoderConfig(TrainConfig):
         _fraction(self, "word_weight")
         _fraction(self, "dropout", below_one=True)
         _positive_finite(self, "temperature", "pos_weight", optional=True)
+        if self.learn_scale and self.loss != "bxent":
+            raise FirthError(f"learn_scale is for the bxent loss; {self.loss!r} has its own temperature.")
         if self.batch_size < 2 * self.max_per_paragraph:
             raise FirthError(f"batch_size must be at least 2 x max_per_paragraph ({2 * self.max_per_paragraph}), "
                              f"got {self.batch_size}.")

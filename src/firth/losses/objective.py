@@ -34,7 +34,7 @@ class EncoderObjective(nn.Module):
     """
 
     def __init__(self, sentence_loss: nn.Module, word_weight: float = 0.0, words_per_sentence: int = 4,
-                 gather: Callable[[torch.Tensor], torch.Tensor] | None = None):
+                 gather: Callable[[torch.Tensor], torch.Tensor] | None = None, ranks: int = 1):
         super().__init__()
         if not 0 <= word_weight <= 1:
             raise FirthError(f"word_weight must be between 0 and 1, got {word_weight}.")
@@ -44,13 +44,17 @@ class EncoderObjective(nn.Module):
         self.word_loss = SimilarityBXENT()
         self.gather = gather  # under DDP: every rank's rows (firth.train.distributed.gather), so that the
         self.gathers = gather is not None  # negatives are the whole global batch's; the Trainer reads this
+        self.ranks = ranks
 
     def forward(self, output, groups: torch.Tensor) -> torch.Tensor:
         every = self.gather or (lambda x: x)
         all_groups = every(groups)
-        loss = self.sentence_loss(every(output.sentences), all_groups)
+        logit = {} if getattr(output, "logit", None) is None else dict(zip(("scale", "bias"), output.logit))
+        if self.gathers:  # every rank computes the whole loss: each gives 1/ranks of the logit's gradient
+            logit = {k: v / self.ranks + v.detach() * (1 - 1 / self.ranks) for k, v in logit.items()}
+        loss = self.sentence_loss(every(output.sentences), all_groups, **logit)
         if output.transformer is not None:
-            loss = loss + self.sentence_loss(every(output.transformer), all_groups)
+            loss = loss + self.sentence_loss(every(output.transformer), all_groups, **logit)
         if not self.word_weight:
             return loss
         return (1 - self.word_weight) * loss + self.word_weight * self._words_loss(output, groups, every)

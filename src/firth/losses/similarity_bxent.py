@@ -13,7 +13,10 @@ sentences in the batch act as negatives, N against N, as word2vec's negative
 sampling does for words (G. Chevalier, "SGNN-Transformer sentence model
 trained by the paragraph-skip-gram-like SimilarityBXENT", 2019). Options the
 write-up raises: `exclude_diagonal` drops the trivial S_ii = 1 terms, and
-`pos_weight` weights the (rarer) positive pairs.
+`pos_weight` weights the (rarer) positive pairs. Called with a `scale` and a
+`bias` (learned by the model), P = sigmoid(exp(scale) * S + bias) replaces
+the fixed rescaling: SigLIP's sigmoid loss (Zhai et al., 2023), a
+temperature that the fixed form lacks.
 
 Use it to learn sentence vectors from unlabelled paragraphs; any batch with
 at least two paragraphs of two or more sentences works.
@@ -53,13 +56,18 @@ class SimilarityBXENT(nn.Module):
         self.exclude_diagonal = exclude_diagonal
         self.pos_weight = pos_weight
 
-    def forward(self, vectors: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
-        probability = ((cosine_matrix(vectors) + 1) / 2).clamp(EPS, 1 - EPS)
+    def forward(self, vectors: torch.Tensor, groups: torch.Tensor, scale: torch.Tensor | None = None,
+                bias: torch.Tensor | None = None) -> torch.Tensor:
+        cosines = cosine_matrix(vectors)
         target = same_group(groups)
         weight = torch.ones_like(target)
         if self.pos_weight is not None:
             weight = torch.where(target > 0, torch.full_like(weight, self.pos_weight), weight)
         if self.exclude_diagonal:
             weight = weight * (1 - torch.eye(len(groups), device=weight.device))
-        losses = F.binary_cross_entropy(probability, target, reduction="none")
+        if scale is None:
+            probability = ((cosines + 1) / 2).clamp(EPS, 1 - EPS)
+            losses = F.binary_cross_entropy(probability, target, reduction="none")
+        else:
+            losses = F.binary_cross_entropy_with_logits(scale.exp() * cosines + bias, target, reduction="none")
         return (losses * weight).sum() / weight.sum()

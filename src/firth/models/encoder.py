@@ -76,6 +76,7 @@ class EncoderOutput(NamedTuple):
     transformer: torch.Tensor | None  # [batch, pooled width]: the Transformer channel alone, beside a lexical one
     words: torch.Tensor  # [batch, length, d_model], the last layer's word vectors
     mask: torch.Tensor  # [batch, length], True at real words
+    logit: tuple[torch.Tensor, torch.Tensor] | None = None  # the learned (log scale, bias) of bxent, if any
 
 
 def sinusoids(length: int, dim: int, device: torch.device) -> torch.Tensor:
@@ -165,6 +166,9 @@ class SentenceEncoderNet(nn.Module):
         self.norm = nn.LayerNorm(config.d_model) if config.pre_ln else nn.Identity()
         self.idf = HashedIDF() if config.lexical else None
         self.head = nn.Linear(config.pooled_width, config.head_dim) if config.head_dim else nn.Identity()
+        if config.learn_scale:  # SigLIP's start: scale 10, bias -10 (few of a batch's pairs are positive)
+            self.logit_scale = nn.Parameter(torch.tensor(math.log(10.0)))
+            self.logit_bias = nn.Parameter(torch.tensor(-10.0))
 
     def forward(self, batch: ProjectedTexts) -> EncoderOutput:
         lengths = batch.lengths.clamp(min=1)  # an empty text reads as one padding word
@@ -183,12 +187,13 @@ class SentenceEncoderNet(nn.Module):
         layers[-1] = self.norm(x)
         padded = [pad(h, mask) for h in (layers if self.config.concat_layers else layers[-1:])]
         transformer = torch.cat([pool(h, mask, self.config.pooling) for h in padded], dim=1)
+        logit = (self.logit_scale, self.logit_bias) if self.config.learn_scale else None
         if self.idf is None:
-            return EncoderOutput(self.head(transformer), None, padded[-1], mask)
+            return EncoderOutput(self.head(transformer), None, padded[-1], mask, logit)
         share = self.config.lexical_share
         mixed = torch.cat([math.sqrt(1 - share) * F.normalize(transformer, dim=1),
                            math.sqrt(share) * F.normalize(self.lexical_bag(batch), dim=1)], dim=1)
-        return EncoderOutput(self.head(mixed), transformer, padded[-1], mask)
+        return EncoderOutput(self.head(mixed), transformer, padded[-1], mask, logit)
 
     def lexical_bag(self, batch: ProjectedTexts) -> torch.Tensor:
         """Per text: the sum of its words' unit projections, each times the word's IDF."""
@@ -253,7 +258,8 @@ class SentenceEncoder:
         """
         self.config_ = config = self.config
         gather = distributed.gather if config.gather_negatives and distributed.world_size() > 1 else None
-        objective = EncoderObjective(make_loss(config.loss, **config.loss_options), config.word_weight, gather=gather)
+        objective = EncoderObjective(make_loss(config.loss, **config.loss_options), config.word_weight, gather=gather,
+                                     ranks=distributed.world_size())
         if isinstance(paragraphs, ParagraphSources):
             data = ParagraphStream(paragraphs, config.projection_config, config.batch_size, config.max_per_paragraph,
                                    config.max_words, hold_out=config.val_paragraphs, seed=config.seed)
