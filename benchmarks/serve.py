@@ -67,9 +67,11 @@ class Client:
 
 
 def processes(pid: int) -> list[int]:
-    """`pid` and its descendants (a server with --workers runs its model in child processes)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    found = children.read_text().split() if children.exists() else []
+    """`pid` and its descendants (a server with --workers runs its model in child processes); none once ended."""
+    try:
+        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
     return [pid] + [p for child in found for p in processes(int(child))]
 
 

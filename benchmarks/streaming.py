@@ -35,6 +35,7 @@ from pathlib import Path
 
 import firth
 import firth.data
+from serve import processes
 
 RUN = """
 import sys
@@ -64,7 +65,7 @@ def tree_pss_mb(pid: int) -> float:
     """The proportional set size of a process and its descendants, in MB: each shared page counted once
     over them (a DataLoader worker forked from the trainer shares most of its pages)."""
     total = 0
-    for process in _tree(pid):
+    for process in processes(pid):
         try:
             for line in Path(f"/proc/{process}/smaps_rollup").read_text().splitlines():
                 if line.startswith("Pss:"):
@@ -72,14 +73,6 @@ def tree_pss_mb(pid: int) -> float:
         except OSError:  # it ended between the listing and the reading
             pass
     return total / 1024
-
-
-def _tree(pid: int) -> list[int]:
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return []
-    return [pid] + [p for child in children for p in _tree(int(child))]
 
 
 def peak_mb(kind: str, pipeline: str, corpus: Path) -> tuple[float, float]:

@@ -65,7 +65,7 @@ from firth.text.segment import words
 from firth.registry import check_choice
 from firth.runtime.quantize import PRECISIONS, quantize_embeddings
 from firth.train import distributed
-from firth.train.paragraphs import ParagraphBatches, ParagraphSources, ParagraphStream
+from firth.train.paragraphs import ParagraphBatches, ParagraphSources, ParagraphStream, check_enough_paragraphs
 from firth.train.trainer import Trainer
 
 __all__ = ["EncoderConfig", "EncoderOutput", "SentenceEncoder", "SentenceEncoderNet"]
@@ -292,9 +292,7 @@ class SentenceEncoder:
         """(validation paragraphs: a seeded sample of val_paragraphs, the training paragraphs)."""
         config = self.config_
         corpus = [list(p) for p in paragraphs]
-        if len(corpus) < config.val_paragraphs + 2:
-            raise FirthError(f"the corpus has {len(corpus)} paragraphs of two or more sentences; training needs "
-                             f"more than {config.val_paragraphs + 1} (validation takes {config.val_paragraphs}).")
+        check_enough_paragraphs(len(corpus), config.val_paragraphs)
         held = set(np.random.default_rng(config.seed).permutation(len(corpus))[:config.val_paragraphs].tolist())
         return [corpus[i] for i in sorted(held)], [p for i, p in enumerate(corpus) if i not in held]
 

@@ -68,6 +68,27 @@ class ParagraphSources:
                     yield sentences
 
 
+def check_enough_paragraphs(paragraphs: int, held_out: int) -> None:
+    """A FirthError when a corpus of `paragraphs` usable paragraphs cannot spare `held_out` for validation."""
+    if paragraphs < held_out + 2:
+        raise FirthError(f"the corpus has {paragraphs} paragraphs of two or more sentences; training needs more "
+                         f"than {held_out + 1} (validation takes {held_out}).")
+
+
+def check_packing(batch_size: int, max_per_paragraph: int) -> None:
+    """A FirthError unless a batch can hold two paragraphs' sentences (a batch of one paragraph has no negatives)."""
+    if max_per_paragraph < 2 or batch_size < 2 * max_per_paragraph:
+        raise FirthError(f"need max_per_paragraph >= 2 and batch_size >= 2 * max_per_paragraph, "
+                         f"got {max_per_paragraph} and {batch_size}.")
+
+
+def project_sentences(projection: Projection, sentences: Sequence[str], max_words: int,
+                      groups: Sequence[int]) -> tuple[ProjectedTexts, torch.Tensor]:
+    """A training batch: the sentences' first `max_words` words projected, with each sentence's paragraph id."""
+    docs = [words(sentence, lowercase=False)[:max_words] for sentence in sentences]
+    return project_texts(projection, docs), torch.as_tensor(groups)
+
+
 def benchmark_heldout(sources: Sequence[str]) -> frozenset[tuple[str, int]]:
     """The (corpus, paragraph index) keys the encoder benchmark holds out, if any source is a registry corpus."""
     if not any(source in DATASETS and not Path(source).exists() for source in sources):
@@ -80,9 +101,7 @@ class ParagraphBatches(Dataset):
 
     def __init__(self, paragraphs: Sequence[Sequence[str]], projection: ProjectionConfig, batch_size: int = 128,
                  max_per_paragraph: int = 8, max_words: int = 64):
-        if max_per_paragraph < 2 or batch_size < 2 * max_per_paragraph:
-            raise FirthError(f"need max_per_paragraph >= 2 and batch_size >= 2 * max_per_paragraph, "
-                             f"got {max_per_paragraph} and {batch_size}.")
+        check_packing(batch_size, max_per_paragraph)
         self.sentences = [sentence for paragraph in paragraphs for sentence in paragraph]
         self.sizes = np.array([len(p) for p in paragraphs], dtype=np.int64)
         self.starts = np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
@@ -94,8 +113,8 @@ class ParagraphBatches(Dataset):
         return len(self.sentences)
 
     def __getitem__(self, rows: Sequence[int]) -> tuple[ProjectedTexts, torch.Tensor]:
-        docs = [words(self.sentences[i], lowercase=False)[:self.max_words] for i in rows]
-        return project_texts(self.projection, docs), torch.as_tensor(self.group[list(rows)])
+        return project_sentences(self.projection, [self.sentences[i] for i in rows], self.max_words,
+                                 self.group[list(rows)])
 
     def batches(self, seed: int) -> list[list[int]]:
         """Whole paragraphs in a seeded random order, packed into batches of at most batch_size sentences."""
@@ -126,9 +145,7 @@ class ParagraphStream(IterableDataset):
     def __init__(self, source: Iterable[Sequence[str]], projection: ProjectionConfig, batch_size: int = 128,
                  max_per_paragraph: int = 8, max_words: int = 64, hold_out: int = 0, seed: int = 0,
                  buffer: int = 10_000):
-        if max_per_paragraph < 2 or batch_size < 2 * max_per_paragraph:
-            raise FirthError(f"need max_per_paragraph >= 2 and batch_size >= 2 * max_per_paragraph, "
-                             f"got {max_per_paragraph} and {batch_size}.")
+        check_packing(batch_size, max_per_paragraph)
         self.source, self.buffer, self.seed, self.epoch = source, buffer, seed, seed
         self.batch_size, self.max_per_paragraph, self.max_words = batch_size, max_per_paragraph, max_words
         self.projection = Projection(projection)
@@ -150,9 +167,7 @@ class ParagraphStream(IterableDataset):
                 sample.append((index, list(paragraph)))
             elif k and (slot := int(rng.integers(index + 1))) < k:
                 sample[slot] = (index, list(paragraph))
-        if seen < k + 2:
-            raise FirthError(f"the corpus has {seen} paragraphs of two or more sentences; training needs more than "
-                             f"{k + 1} (validation takes {k}).")
+        check_enough_paragraphs(seen, k)
         sample.sort(key=lambda item: item[0])
         held_sentences = sum(min(len(p), self.max_per_paragraph) for _, p in sample)
         return ([p for _, p in sample], frozenset(i for i, _ in sample), seen - len(sample),
@@ -182,12 +197,12 @@ class ParagraphStream(IterableDataset):
         for index, paragraph in self._shuffled(rng, parts, part):
             take = min(len(paragraph), self.max_per_paragraph)
             if len(batch) + take > size:
-                yield self._project(batch, groups)
+                yield project_sentences(self.projection, batch, self.max_words, groups)
                 batch, groups = [], []
             batch.extend(paragraph[i] for i in np.sort(rng.choice(len(paragraph), take, replace=False)))
             groups.extend([index] * take)
         if batch:
-            yield self._project(batch, groups)
+            yield project_sentences(self.projection, batch, self.max_words, groups)
 
     def _shuffled(self, rng: np.random.Generator, parts: int, part: int) -> Iterator[tuple[int, Sequence[str]]]:
         """This part's training paragraphs with their indices, in an order shuffled within a bounded buffer."""
@@ -203,7 +218,3 @@ class ParagraphStream(IterableDataset):
             pool[slot] = (index, paragraph)
         for slot in rng.permutation(len(pool)).tolist():
             yield pool[slot]
-
-    def _project(self, sentences: list[str], groups: list[int]) -> tuple[ProjectedTexts, torch.Tensor]:
-        docs = [words(sentence, lowercase=False)[:self.max_words] for sentence in sentences]
-        return project_texts(self.projection, docs), torch.as_tensor(groups)
