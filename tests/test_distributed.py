@@ -40,6 +40,33 @@ def train(out: Path, *options: str, processes: int = 1, timeout: float = 120) ->
     return subprocess.run(launch, capture_output=True, text=True, env=ENV, timeout=timeout)
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants: torchrun starts each rank in a session of its own, out of reach of killpg."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    return [pid] + [p for child in children for p in process_tree(int(child))]
+
+
+def kill_tree(run: subprocess.Popen) -> None:
+    """SIGKILL torchrun and every rank at once, as a lost machine would, and return when all are gone."""
+    tree = process_tree(run.pid)
+    for pid in tree:
+        os.kill(pid, signal.SIGKILL)
+    run.wait()
+    while any(running(pid) for pid in tree[1:]):
+        time.sleep(0.02)
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` still runs (a killed rank whose new parent has not reaped it yet is a zombie: it does not)."""
+    try:
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
 def weights(out: Path) -> dict:
     return load_file(str(out / "model" / "model.safetensors"))
 
@@ -100,20 +127,12 @@ def test_a_killed_two_process_run_resumes_at_either_world_size(tmp_path):
     assert whole.returncode == 0, whole.stderr[-2000:]
     out = tmp_path / "killed"
     command = torchrun("-m", "firth", "classify", "train", BBC, *EXACT, *epochs, "--out", str(out))
-    run = subprocess.Popen(command, env=ENV, start_new_session=True, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+    run = subprocess.Popen(command, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     progress, deadline = out / "checkpoint" / "progress.json", time.monotonic() + 90
     while not (progress.exists() and json.loads(progress.read_text())["epoch"] >= 5):
         assert run.poll() is None and time.monotonic() < deadline, "the run ended before it could be killed"
         time.sleep(0.02)
-    os.killpg(run.pid, signal.SIGKILL)  # torchrun and both ranks
-    run.wait()
-    while True:  # until the ranks are gone too
-        try:
-            os.killpg(run.pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.02)
+    kill_tree(run)
     assert not (out / "model").exists()
     shutil.copytree(out, tmp_path / "again")
     for where, processes, tolerance in ((out, 2, 1e-6), (tmp_path / "again", 1, 1e-4)):
