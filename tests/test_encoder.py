@@ -12,7 +12,7 @@ from firth.features.projection import Projection, project_texts
 from firth.losses import make_loss
 from firth.losses.objective import EncoderObjective
 from firth.models.encoder import SentenceEncoder, fold
-from firth.train.paragraphs import ParagraphBatches, read_paragraph_sentences
+from firth.train.paragraphs import ParagraphBatches, SentenceTargets, read_paragraph_sentences
 
 # the engine settings these tests were written for (TrainConfig's own defaults), over the encoder's
 ENGINE = dict(schedule="constant", warmup=0, clip_grad=None, eval_every=None, betas=(0.9, 0.999), eps=1e-8,
@@ -87,8 +87,9 @@ def test_the_sampler_packs_whole_paragraphs_with_their_targets():
         for g in set(groups.tolist()):  # ... whole: its rows together, at most 4 of them
             rows = np.flatnonzero(groups == g)
             assert rows.max() - rows.min() + 1 == len(rows) <= min(4, len(paragraphs[g]))
-        projected, target = data[batch]
-        assert torch.equal(target, torch.as_tensor(groups)) and len(projected) == len(batch)
+        projected, targets = data[batch]
+        target = targets.groups
+        assert torch.equal(target, torch.as_tensor(groups)) and len(projected) == len(batch) and targets.teacher is None
         expected = target[:, None] == target[None, :]  # the block-diagonal target the losses build
         assert expected.sum().item() == sum(int((groups == g).sum()) ** 2 for g in set(groups.tolist()))
 
@@ -179,10 +180,11 @@ def test_beside_a_lexical_channel_the_transformer_is_also_trained_alone():
     mixed = tiny(lexical=True).net
     output = mixed(project_texts(mixed.projection, texts))
     expected = loss(output.sentences, groups) + loss(output.transformer, groups)
-    assert output.transformer.shape == (4, 32) and torch.isclose(EncoderObjective(loss)(output, groups), expected)
+    targets = SentenceTargets(groups)
+    assert output.transformer.shape == (4, 32) and torch.isclose(EncoderObjective(loss)(output, targets), expected)
     plain = tiny().net
     output = plain(project_texts(plain.projection, texts))
-    assert output.transformer is None and torch.isclose(EncoderObjective(loss)(output, groups),
+    assert output.transformer is None and torch.isclose(EncoderObjective(loss)(output, targets),
                                                         loss(output.sentences, groups))
 
 

@@ -40,7 +40,7 @@ def test_the_stream_yields_the_paragraphs_of_the_list_reader(corpus):
     assert sorted(order) == list(range(60)) and order != list(range(60))  # each once, shuffled
     stream.set_epoch(1)
     batches = list(stream)
-    groups = np.concatenate([y.numpy() for _, y in batches])
+    groups = np.concatenate([y.groups.numpy() for _, y in batches])
     assert sorted(groups.tolist()) == sorted(i for i, p in enumerate(listed) for _ in p)  # every sentence, once
     assert all(len(y) <= 16 for _, y in batches) and abs(len(batches) - len(stream)) <= 1
 

@@ -320,6 +320,11 @@ class EncoderConfig(TrainConfig):
                                       "form) instead of (cosine + 1) / 2")
     pos_weight: float | None = option(None, "bxent: weight of the same-paragraph pairs")
     word_weight: float = option(0.0, "weight of the word-level BXENT head (0: none)")
+    teacher: str | None = option(None, "a local sentence-transformers model directory to distill from (its "
+                                       "vectors of the training sentences are computed once and cached)")
+    distill: str = option("cosine", "how the sentence vectors are compared with the teacher's (cosine needs "
+                                    "the teacher's width: --head-dim)", choices=registry.DISTILLATIONS)
+    distill_weight: float = option(0.5, "the distillation's share of the loss (the rest: the sentence loss)")
     max_per_paragraph: int = option(2, "sentences of one paragraph in a batch")
     gather_negatives: bool = option(True, "under torchrun, every process's sentences are negatives of every "
                                           "other's (the global batch's, as one process has)")
@@ -342,7 +347,9 @@ class EncoderConfig(TrainConfig):
         super().__post_init__()
         check_choice("pooling", self.pooling, registry.ENCODER_POOLINGS)
         check_choice("loss", self.loss, registry.LOSSES)
-        _at_least(self, 1, "d_model", "n_layers", "n_heads", "d_ff", "max_words", "fold")
+        check_choice("distill", self.distill, registry.DISTILLATIONS)
+        _at_least(self, 1, "d_model", "n_heads", "d_ff", "max_words", "fold")
+        _at_least(self, 0, "n_layers")  # 0: the static tier, projected words pooled with no Transformer
         _at_least(self, 1, "head_dim", optional=True)
         _at_least(self, 0, "val_paragraphs")
         _at_least(self, 2, "max_per_paragraph")
@@ -350,6 +357,7 @@ class EncoderConfig(TrainConfig):
             raise FirthError(f"d_model {self.d_model} is not divisible by n_heads {self.n_heads}.")
         _fraction(self, "lexical_share")
         _fraction(self, "word_weight")
+        _fraction(self, "distill_weight")
         _fraction(self, "dropout", below_one=True)
         _positive_finite(self, "temperature", "pos_weight", optional=True)
         if self.learn_scale and self.loss != "bxent":

@@ -64,6 +64,9 @@ MODEL_TYPES = {
 SGNN_POOLINGS = ("mean", "max", "meanmax", "attention")
 ENCODER_POOLINGS = ("mean", "max", "meanmax")
 
+# how a sentence encoder's vectors are compared with a teacher's (firth.losses.distill)
+DISTILLATIONS = ("cosine", "similarity")
+
 # how word vectors answer "a is to b as c is to ?" (firth.evaluate.word_similarity.analogy_scores)
 ANALOGY_METHODS = ("3cosadd", "3cosmul")
 

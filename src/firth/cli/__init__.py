@@ -22,6 +22,7 @@ EXTRAS = {  # a module a verb may miss -> the extra of pyproject.toml that insta
     **dict.fromkeys(("torch", "numpy", "scipy", "sklearn", "safetensors", "tqdm", "matplotlib", "mwparserfromhell",
                      "platformdirs", "filelock", "pyarrow"), "train"),
     "onnx": "export", "onnxruntime": "runtime", "fastapi": "serve", "uvicorn": "serve", "pydantic": "serve",
+    "sentence_transformers": "distill",
 }
 
 

@@ -1,22 +1,30 @@
-"""The sentence encoder's training objective: its sentence loss on both channels, and an optional word-level head.
+"""The sentence encoder's training objective: its sentence loss on both channels, an optional word-level head,
+and optional distillation from a teacher's vectors.
 
 `output` is the encoder's EncoderOutput (firth.models.encoder): the sentence
 vectors, the Transformer channel alone (beside a lexical one), and the last
-layer's word vectors with their mask.
+layer's word vectors with their mask. `targets` is the batch's
+SentenceTargets (firth.train.paragraphs): paragraph ids, and teacher vectors
+when distilling.
 
     objective = EncoderObjective(make_loss("infonce"), word_weight=0.0)
-    loss = objective(net(batch), paragraph_ids)
+    loss = objective(net(batch), targets)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from firth.errors import FirthError
+from firth.losses.distill import Distillation
 from firth.losses.similarity_bxent import SimilarityBXENT
+
+if TYPE_CHECKING:  # the targets come from the training side (train/), which sits above losses/
+    from firth.train.paragraphs import SentenceTargets
 
 
 class EncoderObjective(nn.Module):
@@ -31,14 +39,20 @@ class EncoderObjective(nn.Module):
     `words_per_sentence` word vectors of each sentence (evenly spaced over its
     real words) join one SimilarityBXENT matrix, and
     loss = (1 - word_weight) * sentence losses + word_weight * word loss.
+    With a `distillation` (firth.losses.distill) and teacher vectors in the
+    targets, that loss becomes (1 - distill_weight) * loss + distill_weight *
+    the distillation of the sentence vectors (each rank's own rows).
     """
 
     def __init__(self, sentence_loss: nn.Module, word_weight: float = 0.0, words_per_sentence: int = 4,
-                 gather: Callable[[torch.Tensor], torch.Tensor] | None = None, ranks: int = 1):
+                 gather: Callable[[torch.Tensor], torch.Tensor] | None = None, ranks: int = 1,
+                 distillation: Distillation | None = None, distill_weight: float = 0.5):
         super().__init__()
-        if not 0 <= word_weight <= 1:
-            raise FirthError(f"word_weight must be between 0 and 1, got {word_weight}.")
+        for name, weight in (("word_weight", word_weight), ("distill_weight", distill_weight)):
+            if not 0 <= weight <= 1:
+                raise FirthError(f"{name} must be between 0 and 1, got {weight}.")
         self.sentence_loss = sentence_loss
+        self.distillation, self.distill_weight = distillation, distill_weight
         self.word_weight = word_weight
         self.words_per_sentence = words_per_sentence
         self.word_loss = SimilarityBXENT()
@@ -46,7 +60,15 @@ class EncoderObjective(nn.Module):
         self.gathers = gather is not None  # negatives are the whole global batch's; the Trainer reads this
         self.ranks = ranks
 
-    def forward(self, output, groups: torch.Tensor) -> torch.Tensor:
+    def forward(self, output, targets: SentenceTargets) -> torch.Tensor:
+        loss = self._contrastive(output, targets.groups)
+        if self.distillation is None or targets.teacher is None:
+            return loss
+        distilled = self.distillation(output.sentences, targets.teacher)
+        return (1 - self.distill_weight) * loss + self.distill_weight * distilled
+
+    def _contrastive(self, output, groups: torch.Tensor) -> torch.Tensor:
+        """The sentence losses and the word-level head: what the paragraphs teach."""
         every = self.gather or (lambda x: x)
         all_groups = every(groups)
         logit = {} if getattr(output, "logit", None) is None else dict(zip(("scale", "bias"), output.logit))

@@ -60,13 +60,16 @@ from firth.features.projection import Projection, ProjectedTexts, project_texts
 from firth.io.model_dir import (CONFIG, WEIGHTS, load_module, model_writer, read_model_config, save_tensors,
                                 write_run_config)
 from firth.losses import make_loss
+from firth.losses.distill import Distillation
 from firth.losses.objective import EncoderObjective
 from firth.text.segment import words
 from firth.registry import check_choice
 from firth.runtime.quantize import PRECISIONS, quantize_embeddings
 from firth.train import distributed
 from firth.train.paragraphs import ParagraphBatches, ParagraphSources, ParagraphStream, check_enough_paragraphs
+from firth.train.teacher import TeacherVectors, cache_path, lazy_teacher, teacher_vectors
 from firth.train.trainer import Trainer
+from firth.data.registry import cache_lock, firth_home
 
 __all__ = ["EncoderConfig", "EncoderOutput", "SentenceEncoder", "SentenceEncoderNet"]
 
@@ -178,13 +181,13 @@ class SentenceEncoderNet(nn.Module):
         # sums gradients into shared rows (an index-accumulate that is not deterministic on CPU).
         narrow = fold(batch.vectors.to(self.embed.weight.dtype), self.projection.config.n_hashes, self.config.fold)
         words = self.embed(narrow[batch.ids])
-        positions = sinusoids(length, self.config.d_model, words.device)
-        x = words + positions.expand(len(mask), -1, -1)[mask]
         layers = [words]  # the input layer is pooled without positions: a bag of refined words
-        for layer in self.layers:
-            x = layer(x, mask)
-            layers.append(x)
-        layers[-1] = self.norm(x)
+        if len(self.layers):  # none: the static tier
+            x = words + sinusoids(length, self.config.d_model, words.device).expand(len(mask), -1, -1)[mask]
+            for layer in self.layers:
+                x = layer(x, mask)
+                layers.append(x)
+            layers[-1] = self.norm(x)
         padded = [pad(h, mask) for h in (layers if self.config.concat_layers else layers[-1:])]
         transformer = torch.cat([pool(h, mask, self.config.pooling) for h in padded], dim=1)
         logit = (self.logit_scale, self.logit_bias) if self.config.learn_scale else None
@@ -258,11 +261,14 @@ class SentenceEncoder:
         """
         self.config_ = config = self.config
         gather = distributed.gather if config.gather_negatives and distributed.world_size() > 1 else None
+        vectors = self._teacher_vectors(paragraphs)
         objective = EncoderObjective(make_loss(config.loss, **config.loss_options), config.word_weight, gather=gather,
-                                     ranks=distributed.world_size())
+                                     ranks=distributed.world_size(), distillation=Distillation(config.distill),
+                                     distill_weight=config.distill_weight)
         if isinstance(paragraphs, ParagraphSources):
             data = ParagraphStream(paragraphs, config.projection_config, config.batch_size, config.max_per_paragraph,
-                                   config.max_words, hold_out=config.val_paragraphs, seed=config.seed)
+                                   config.max_words, hold_out=config.val_paragraphs, seed=config.seed,
+                                   teacher=vectors)
             held, training = data.held_out, (p for _, p in data.training())
             readers = distributed.world_size() * max(config.num_workers, 1)  # each reads its own paragraphs
             if data.paragraphs < readers:
@@ -271,7 +277,7 @@ class SentenceEncoder:
         else:
             held, training = self._split(paragraphs)
             data = ParagraphBatches(training, config.projection_config, config.batch_size, config.max_per_paragraph,
-                                    config.max_words)
+                                    config.max_words, teacher=vectors)
         torch.manual_seed(config.seed)
         self.net_ = SentenceEncoderNet(config)
         self.net_.fit_idf(training)
@@ -287,6 +293,21 @@ class SentenceEncoder:
         self.card_["metrics"] = {f"validation {k.removeprefix('val_')} (retrieval among the held-out paragraphs)": v
                                  for k, v in last.items() if k.startswith("val_")}
         return self
+
+    def _teacher_vectors(self, paragraphs: Sequence[Sequence[str]] | ParagraphSources) -> TeacherVectors | None:
+        """The teacher's vectors of every sentence of the corpus, from its cache or encoded now (once: one
+        process encodes while the others, other ranks or runs, wait for its cache), or None without a teacher."""
+        config = self.config_
+        if config.teacher is None:
+            return None
+        cache = cache_path(config.teacher, firth_home())
+        with cache_lock(cache.stem):
+            vectors = teacher_vectors(lazy_teacher(config.teacher), (s for p in paragraphs for s in p), cache)
+        if config.distill == "cosine" and vectors.dim != config.width:
+            raise FirthError(f"distill cosine compares the sentence vectors with the teacher's {vectors.dim}-wide "
+                             f"ones, but they are {config.width} wide; set head_dim to {vectors.dim}, or use "
+                             "distill similarity.")
+        return vectors
 
     def _split(self, paragraphs: Sequence[Sequence[str]]) -> tuple[list[list[str]], list[list[str]]]:
         """(validation paragraphs: a seeded sample of val_paragraphs, the training paragraphs)."""

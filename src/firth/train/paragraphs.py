@@ -5,6 +5,10 @@ Two pipelines give the Trainer the same kind of batches: whole paragraphs
 into batches of at most `batch_size` sentences, tokenized and projected,
 with each sentence's paragraph id.
 
+A batch is (ProjectedTexts, SentenceTargets): the targets hold each
+sentence's paragraph id and, when distilling, the teacher's vector of it
+(firth.train.teacher, computed before training and looked up here).
+
 - In memory: `read_paragraph_sentences` reads corpora into a list of
   paragraphs, and `ParagraphBatches` (a map-style Dataset) draws each epoch's
   batches from all of them; the Trainer's DataLoader workers project them
@@ -19,6 +23,7 @@ with each sentence's paragraph id.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +36,7 @@ from firth.errors import FirthError
 from firth.evaluate.retrieval import heldout_split
 from firth.features.projection import Projection, ProjectedTexts, project_texts
 from firth.text.segment import usable_sentences, words
+from firth.train.teacher import TeacherVectors
 
 
 def read_paragraph_sentences(sources: Iterable[str], min_words: int = 3,
@@ -82,11 +88,27 @@ def check_packing(batch_size: int, max_per_paragraph: int) -> None:
                          f"got {max_per_paragraph} and {batch_size}.")
 
 
-def project_sentences(projection: Projection, sentences: Sequence[str], max_words: int,
-                      groups: Sequence[int]) -> tuple[ProjectedTexts, torch.Tensor]:
-    """A training batch: the sentences' first `max_words` words projected, with each sentence's paragraph id."""
+@dataclass
+class SentenceTargets:
+    """What a batch's sentence vectors are trained towards: each sentence's paragraph id (the same id: the
+    same paragraph) and, when distilling, the teacher's vector of each sentence."""
+
+    groups: torch.Tensor  # [batch] int64
+    teacher: torch.Tensor | None = None  # [batch, teacher dim] float32
+
+    def __len__(self) -> int:
+        return len(self.groups)
+
+    def to(self, device: torch.device | str) -> "SentenceTargets":
+        return SentenceTargets(self.groups.to(device), None if self.teacher is None else self.teacher.to(device))
+
+
+def project_sentences(projection: Projection, sentences: Sequence[str], max_words: int, groups: Sequence[int],
+                      teacher: TeacherVectors | None = None) -> tuple[ProjectedTexts, SentenceTargets]:
+    """A training batch: the sentences' first `max_words` words projected, and their targets."""
     docs = [words(sentence, lowercase=False)[:max_words] for sentence in sentences]
-    return project_texts(projection, docs), torch.as_tensor(groups)
+    vectors = teacher.lookup(sentences) if teacher is not None else None
+    return project_texts(projection, docs), SentenceTargets(torch.as_tensor(groups), vectors)
 
 
 def benchmark_heldout(sources: Sequence[str]) -> frozenset[tuple[str, int]]:
@@ -97,24 +119,24 @@ def benchmark_heldout(sources: Sequence[str]) -> frozenset[tuple[str, int]]:
 
 
 class ParagraphBatches(Dataset):
-    """Sentences with their paragraph ids; a batch is (ProjectedTexts, paragraph ids)."""
+    """Sentences with their paragraph ids (and teacher vectors); a batch is (ProjectedTexts, SentenceTargets)."""
 
     def __init__(self, paragraphs: Sequence[Sequence[str]], projection: ProjectionConfig, batch_size: int = 128,
-                 max_per_paragraph: int = 8, max_words: int = 64):
+                 max_per_paragraph: int = 8, max_words: int = 64, teacher: TeacherVectors | None = None):
         check_packing(batch_size, max_per_paragraph)
         self.sentences = [sentence for paragraph in paragraphs for sentence in paragraph]
         self.sizes = np.array([len(p) for p in paragraphs], dtype=np.int64)
         self.starts = np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
         self.group = np.repeat(np.arange(len(paragraphs)), self.sizes)
         self.batch_size, self.max_per_paragraph, self.max_words = batch_size, max_per_paragraph, max_words
-        self.projection = Projection(projection)
+        self.projection, self.teacher = Projection(projection), teacher
 
     def __len__(self) -> int:
         return len(self.sentences)
 
-    def __getitem__(self, rows: Sequence[int]) -> tuple[ProjectedTexts, torch.Tensor]:
+    def __getitem__(self, rows: Sequence[int]) -> tuple[ProjectedTexts, SentenceTargets]:
         return project_sentences(self.projection, [self.sentences[i] for i in rows], self.max_words,
-                                 self.group[list(rows)])
+                                 self.group[list(rows)], self.teacher)
 
     def batches(self, seed: int) -> list[list[int]]:
         """Whole paragraphs in a seeded random order, packed into batches of at most batch_size sentences."""
@@ -144,11 +166,11 @@ class ParagraphStream(IterableDataset):
 
     def __init__(self, source: Iterable[Sequence[str]], projection: ProjectionConfig, batch_size: int = 128,
                  max_per_paragraph: int = 8, max_words: int = 64, hold_out: int = 0, seed: int = 0,
-                 buffer: int = 10_000):
+                 buffer: int = 10_000, teacher: TeacherVectors | None = None):
         check_packing(batch_size, max_per_paragraph)
         self.source, self.buffer, self.seed, self.epoch = source, buffer, seed, seed
         self.batch_size, self.max_per_paragraph, self.max_words = batch_size, max_per_paragraph, max_words
-        self.projection = Projection(projection)
+        self.projection, self.teacher = Projection(projection), teacher
         self.held_out, self.held_indices, self.paragraphs, self.batches = self._sample(hold_out)
 
     def _sample(self, k: int) -> tuple[list[list[str]], frozenset[int], int, int]:
@@ -183,7 +205,7 @@ class ParagraphStream(IterableDataset):
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
-    def __iter__(self) -> Iterator[tuple[ProjectedTexts, torch.Tensor]]:
+    def __iter__(self) -> Iterator[tuple[ProjectedTexts, SentenceTargets]]:
         """This rank's (and DataLoader worker's) batches of about batch_size / world_size sentences."""
         from firth.train import distributed
 
@@ -197,12 +219,12 @@ class ParagraphStream(IterableDataset):
         for index, paragraph in self._shuffled(rng, parts, part):
             take = min(len(paragraph), self.max_per_paragraph)
             if len(batch) + take > size:
-                yield project_sentences(self.projection, batch, self.max_words, groups)
+                yield project_sentences(self.projection, batch, self.max_words, groups, self.teacher)
                 batch, groups = [], []
             batch.extend(paragraph[i] for i in np.sort(rng.choice(len(paragraph), take, replace=False)))
             groups.extend([index] * take)
         if batch:
-            yield project_sentences(self.projection, batch, self.max_words, groups)
+            yield project_sentences(self.projection, batch, self.max_words, groups, self.teacher)
 
     def _shuffled(self, rng: np.random.Generator, parts: int, part: int) -> Iterator[tuple[int, Sequence[str]]]:
         """This part's training paragraphs with their indices, in an order shuffled within a bounded buffer."""
