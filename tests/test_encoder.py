@@ -159,7 +159,7 @@ def test_folding_a_projection_gives_the_narrower_one():
     wide = Projection(ProjectionConfig(mode="float", bits=64)).project_words(words)
     for by in (2, 4, 8):
         narrow = Projection(ProjectionConfig(mode="float", bits=64 // by)).project_words(words)
-        assert torch.allclose(fold(wide, 80, by), narrow, atol=1e-6)
+        assert torch.allclose(fold(wide, by), narrow, atol=1e-6)
     with pytest.raises(FirthError, match="fold 3 does not divide the projection's bits 64"):
         EncoderConfig(fold=3)
 

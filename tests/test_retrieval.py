@@ -13,6 +13,7 @@ from firth.evaluate.plots import plot_similarity_heatmap
 from firth.evaluate.retrieval import (
     block_matrix,
     block_overlap_scores,
+    document_scores,
     heldout_split,
     probe_accuracy,
     retrieval_scores,
@@ -58,6 +59,20 @@ def test_retrieval_scores_accept_sparse_vectors():
 def test_a_constant_embedding_gets_the_worst_rank():
     scores = retrieval_scores(lambda texts: np.zeros((len(texts), 3)), QUERIES, TARGETS)
     assert scores == pytest.approx({"R1": 0.0, "R5": 0.0, "MRR": 1 / 6})
+
+
+def test_document_scores_by_hand():
+    # angles 0, 10, 90, 100 and 180 degrees: a and b are close, c and d are close, e is opposite a
+    angles = {"a": 0, "b": 10, "c": 90, "d": 100, "e": 180}
+    embed = lambda texts: np.array([[np.cos(np.radians(angles[t])), np.sin(np.radians(angles[t]))] for t in texts])
+    texts, labels = list(angles), [0, 0, 1, 1, 0]
+    scores = document_scores(embed, texts, labels, k=2)
+    # first same-class rank: a→b 1, b→a 1, c→d 1, d→c 1, e: d (80°) and c (90°) rank before b (170°): 3
+    assert scores["doc_MRR"] == pytest.approx((4 + 1 / 3) / 5)
+    # top 2: a{b,c} 1/2, b{a,c} 1/2, c{d,b} 1/2, d{c,e} 1/2, e{d,c} 0
+    assert scores["doc_P2"] == pytest.approx(0.4)
+    with pytest.raises(FirthError, match="document retrieval needs a label per text and more than 2 texts"):
+        document_scores(embed, texts[:2], labels[:2], k=2)
 
 
 def test_retrieval_needs_matching_lists():

@@ -113,7 +113,10 @@ class Batcher:
 
 
 def load_servable(directory: str | Path):
-    """A full model directory (firth.load) or an exported one (firth.runtime.load)."""
+    """A full model directory (firth.load), an exported one (firth.runtime.load), or a shipped model's name."""
+    from firth.pretrained import model_path
+
+    directory = model_path(directory)
     if not Path(directory).is_dir():
         raise FirthError(f"{directory}: no such model directory.")
     saved = read_json(Path(directory) / "config.json")

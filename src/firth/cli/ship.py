@@ -40,17 +40,20 @@ def add(families) -> None:
 
 def info_(args) -> None:
     from firth.io.card import page
+    from firth.pretrained import model_path
 
-    print(page(args.model), end="")
+    print(page(model_path(args.model)), end="")
 
 
 def export_(args) -> None:
     from firth.cli.inputs import check_output
 
     from firth.models.export import export
+    from firth.pretrained import model_path
 
-    check_output(args.out, args.model)
-    out = export(args.model, args.out, int8=args.int8)
+    model = model_path(args.model)
+    check_output(args.out, model)
+    out = export(model, args.out, int8=args.int8)
     size = sum(p.stat().st_size for p in out.iterdir() if p.is_file())
     print(f"exported {args.model} to {out} ({size / 1e6:,.1f} MB{', int8 weights' if args.int8 else ''}); "
           f"run it with firth.runtime.load({str(out)!r})")

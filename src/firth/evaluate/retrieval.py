@@ -145,6 +145,24 @@ def retrieval_scores(embed: Embed, queries: Sequence[str], targets: Sequence[str
     return {"R1": float(np.mean(ranks <= 1)), "R5": float(np.mean(ranks <= 5)), "MRR": float(np.mean(1.0 / ranks))}
 
 
+def document_scores(embed: Embed, texts: Sequence[str], labels: Sequence, k: int = 10) -> dict[str, float]:
+    """Documents finding documents of their own class among all the others, by cosine of their vectors:
+    mean reciprocal rank of the first one (ties pessimistic, as in target_ranks) and precision@k."""
+    labels = np.asarray(labels)
+    if len(texts) != len(labels) or len(texts) <= k:
+        raise FirthError(f"document retrieval needs a label per text and more than {k} texts; got {len(texts)} "
+                         f"texts and {len(labels)} labels.")
+    similarity = cosine_matrix(embed(list(texts)), embed(list(texts)))
+    np.fill_diagonal(similarity, -np.inf)  # a document never finds itself
+    same = labels[:, None] == labels[None, :]
+    np.fill_diagonal(same, False)
+    best_same = np.where(same, similarity, -np.inf).max(axis=1)
+    first = (np.where(same, -np.inf, similarity) >= best_same[:, None]).sum(axis=1) + 1
+    top = np.argsort(-similarity, axis=1, kind="stable")[:, :k]
+    return {"doc_MRR": float(np.mean(1.0 / first)),
+            f"doc_P{k}": float(np.mean(np.take_along_axis(same, top, axis=1).mean(axis=1)))}
+
+
 # --- Linear probe ------------------------------------------------------------
 
 

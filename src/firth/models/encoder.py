@@ -40,6 +40,7 @@ the share of time spent waiting for data.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import os
 from collections.abc import Sequence
@@ -60,6 +61,7 @@ from firth.features.projection import Projection, ProjectedTexts, project_texts
 from firth.io.model_dir import (CONFIG, WEIGHTS, load_module, model_writer, read_model_config, save_tensors,
                                 write_run_config)
 from firth.losses import make_loss
+from firth.pretrained import model_path
 from firth.losses.distill import Distillation
 from firth.losses.objective import EncoderObjective
 from firth.text.segment import words
@@ -99,7 +101,7 @@ def pad(tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return padded
 
 
-def fold(vectors: torch.Tensor, n_hashes: int, by: int) -> torch.Tensor:
+def fold(vectors: torch.Tensor, by: int) -> torch.Tensor:
     """[n, T*d] projections → [n, T*d/by]: each hash block's `by` neighbouring positions summed.
 
     Position p of a d-wide block is (f*d) >> 15 for the n-gram's 15-bit field f,
@@ -108,7 +110,12 @@ def fold(vectors: torch.Tensor, n_hashes: int, by: int) -> torch.Tensor:
     """
     if by == 1:
         return vectors
-    return vectors.view(len(vectors), n_hashes, vectors.shape[1] // (n_hashes * by), by).sum(-1).flatten(1)
+    # a block's positions p*by .. p*by+by-1 are every by-th column from p*by: by strided slices summed
+    # (the same as .view(n, -1, by).sum(-1), which reduces over a short inner axis several times slower)
+    folded = vectors[:, 0::by]
+    for offset in range(1, by):
+        folded = folded + vectors[:, offset::by]
+    return folded
 
 
 def pool(vectors: torch.Tensor, mask: torch.Tensor, how: str) -> torch.Tensor:
@@ -157,6 +164,40 @@ class Block(nn.Module):
         return self.norm2(x + self.dropout(self.ff(x)))
 
 
+class WordVectors:
+    """The static tier's word vectors (projection → fold → Linear), kept across encode() calls.
+
+    Each distinct word is projected once: that hashing and the Linear are most
+    of a static encoder's time. The cache starts over when the weights change
+    (training steps, loading) and when it holds `capacity` words, so memory
+    stays bounded however much text goes through.
+    """
+
+    def __init__(self, capacity: int = 50_000):
+        self.capacity, self.rows, self.size = capacity, {}, 0
+        self.table, self.weights = torch.zeros(0), None
+
+    def lookup(self, net: "SentenceEncoderNet", docs: Sequence[Sequence[str]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(the table of word vectors, the row of every word of `docs` in it, in order)."""
+        version = (net.embed.weight.data_ptr(), net.embed.weight._version)
+        if version != self.weights or len(self.rows) >= self.capacity:
+            self.rows, self.size, self.weights = {}, 0, version
+            self.table = torch.zeros(1024, net.config.d_model, dtype=net.embed.weight.dtype)
+        ids = [self.rows.setdefault(word, len(self.rows)) for doc in docs for word in doc]
+        new = list(itertools.islice(self.rows, self.size, None))  # the words first seen now, in order
+        if new:
+            projected = project_texts(net.projection, [new])
+            vectors = net.embed(fold(projected.vectors.to(net.embed.weight.dtype), net.config.fold))[projected.ids]
+            if self.size + len(new) > len(self.table):
+                grown = torch.zeros(max(2 * len(self.table), self.size + len(new)), self.table.shape[1],
+                                    dtype=self.table.dtype)
+                grown[:self.size] = self.table[:self.size]
+                self.table = grown
+            self.table[self.size:self.size + len(new)] = vectors
+            self.size += len(new)
+        return self.table, torch.tensor(ids, dtype=torch.long)
+
+
 class SentenceEncoderNet(nn.Module):
     """The encoder network: projected words in, an EncoderOutput (sentence vectors and more) out."""
 
@@ -169,6 +210,9 @@ class SentenceEncoderNet(nn.Module):
         self.norm = nn.LayerNorm(config.d_model) if config.pre_ln else nn.Identity()
         self.idf = HashedIDF() if config.lexical else None
         self.head = nn.Linear(config.pooled_width, config.head_dim) if config.head_dim else nn.Identity()
+        # the static tier's word vectors depend on the word alone: encode() keeps them (not with a lexical bag,
+        # whose per-word rows are as wide as the projection)
+        self.word_cache = WordVectors() if config.n_layers == 0 and not config.lexical else None
         if config.learn_scale:  # SigLIP's start: scale 10, bias -10 (few of a batch's pairs are positive)
             self.logit_scale = nn.Parameter(torch.tensor(math.log(10.0)))
             self.logit_bias = nn.Parameter(torch.tensor(-10.0))
@@ -177,10 +221,11 @@ class SentenceEncoderNet(nn.Module):
         lengths = batch.lengths.clamp(min=1)  # an empty text reads as one padding word
         length = int(lengths.max()) if len(lengths) else 0
         mask = torch.arange(length, device=lengths.device)[None, :] < batch.lengths[:, None]
-        # Each token's projection is gathered before the Linear, so the backward pass never
-        # sums gradients into shared rows (an index-accumulate that is not deterministic on CPU).
-        narrow = fold(batch.vectors.to(self.embed.weight.dtype), self.projection.config.n_hashes, self.config.fold)
-        words = self.embed(narrow[batch.ids])
+        narrow = fold(batch.vectors.to(self.embed.weight.dtype), self.config.fold)
+        # In training each token's projection is gathered before the Linear, so the backward pass never sums
+        # gradients into shared rows (an index-accumulate that is not deterministic on CPU); without gradients
+        # the Linear runs once per distinct word.
+        words = self.embed(narrow[batch.ids]) if torch.is_grad_enabled() else self.embed(narrow)[batch.ids]
         layers = [words]  # the input layer is pooled without positions: a bag of refined words
         if len(self.layers):  # none: the static tier
             x = words + sinusoids(length, self.config.d_model, words.device).expand(len(mask), -1, -1)[mask]
@@ -197,6 +242,13 @@ class SentenceEncoderNet(nn.Module):
         mixed = torch.cat([math.sqrt(1 - share) * F.normalize(transformer, dim=1),
                            math.sqrt(share) * F.normalize(self.lexical_bag(batch), dim=1)], dim=1)
         return EncoderOutput(self.head(mixed), transformer, padded[-1], mask, logit)
+
+    def static_sentences(self, docs: Sequence[Sequence[str]]) -> torch.Tensor:
+        """What forward gives a static tier with no lexical channel, from its cached word vectors."""
+        table, ids = self.word_cache.lookup(self, docs)
+        starts = torch.tensor([0] + [len(doc) for doc in docs[:-1]]).cumsum(0)
+        modes = {"max": ["max"], "mean": ["mean"], "meanmax": ["max", "mean"]}[self.config.pooling]  # as pool()
+        return self.head(torch.cat([F.embedding_bag(ids, table, starts, mode=mode) for mode in modes], dim=1))
 
     def lexical_bag(self, batch: ProjectedTexts) -> torch.Tensor:
         """Per text: the sum of its words' unit projections, each times the word's IDF."""
@@ -224,7 +276,9 @@ class SentenceEncoderNet(nn.Module):
         out = np.zeros((len(docs), self.config.width), dtype=np.float32)
         for start in range(0, len(order), batch_size):
             rows = order[start:start + batch_size]
-            vectors = self(project_texts(self.projection, [docs[i] for i in rows])).sentences
+            batch = [docs[i] for i in rows]
+            vectors = self.static_sentences(batch) if self.word_cache is not None else \
+                self(project_texts(self.projection, batch)).sentences
             if normalize_embeddings:
                 vectors = F.normalize(vectors, dim=1)
             out[rows] = vectors.float().cpu().numpy()
@@ -351,8 +405,9 @@ class SentenceEncoder:
 
     @classmethod
     def load(cls, directory: str | os.PathLike) -> "SentenceEncoder":
-        """Read a directory written by `save`; nothing is unpickled."""
-        directory = Path(directory)
+        """Read a directory written by `save`, or a shipped model by name ("firth-mini", "firth-static");
+        nothing is unpickled."""
+        directory = model_path(directory)
         _, saved = read_model_config(directory, ("SentenceEncoder",))
         saved = {"fold": 1, **saved}  # models written before `fold` existed read the projection whole
         encoder = cls.from_config(config_from_saved(EncoderConfig, saved, directory / CONFIG))
