@@ -39,3 +39,8 @@ firth-static: bench
 	$(VENV)/bin/firth encoder train $(CORPORA) --teacher $(TEACHER) --n-layers 0 --d-model 384 --fold 2 \
 		--no-lexical --epochs 10 --patience 3 --val-paragraphs 1000 --out runs/firth-static --overwrite
 	$(PY) scripts/ship_pretrained.py runs/firth-static/model firth-static
+
+firth-mini: bench
+	$(VENV)/bin/firth encoder train $(CORPORA) --teacher $(TEACHER) --no-lexical --scale-embeddings \
+		--head-dim 384 --epochs 8 --patience 3 --val-paragraphs 1000 --out runs/firth-mini --overwrite
+	$(PY) scripts/ship_pretrained.py runs/firth-mini/model firth-mini

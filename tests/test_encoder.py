@@ -202,3 +202,20 @@ def test_a_learned_bxent_scale_trains_saves_and_is_refused_with_other_losses(tmp
     loaded = SentenceEncoder.load(tmp_path / "model")
     assert loaded.net.logit_bias.item() == encoder.net_.logit_bias.item()
     assert np.allclose(loaded.encode(paragraphs[0]), encoder.encode(paragraphs[0]), atol=1e-6)
+
+
+def test_scaled_word_vectors_are_not_drowned_by_the_positions(tmp_path):
+    def init_cosine(scale: bool) -> float:
+        torch.manual_seed(0)
+        encoder = SentenceEncoder(d_model=256, n_heads=2, d_ff=64, lexical=False, scale_embeddings=scale)
+        a, b = encoder.encode(["The cat sat on the mat today.", "Stocks fell sharply in London."],
+                              normalize_embeddings=True)
+        return float(a @ b)
+
+    assert init_cosine(False) > 0.95 > 0.85 > init_cosine(True)  # at the start, unscaled sentences all look alike
+    scaled = tiny(scale_embeddings=True)
+    scaled.save(tmp_path / "scaled")
+    saved = json.loads((tmp_path / "scaled" / "config.json").read_text())
+    del saved["config"]["scale_embeddings"]  # as a model written before the option existed
+    (tmp_path / "scaled" / "config.json").write_text(json.dumps(saved))
+    assert SentenceEncoder.load(tmp_path / "scaled").config.scale_embeddings is False

@@ -305,6 +305,9 @@ class EncoderConfig(TrainConfig):
     n_heads: int = option(4, "attention heads")
     d_ff: int = option(512, "width of the feed-forward layers")
     dropout: float = option(0.0, "dropout rate (the 2018 model removed dropout to train faster)")
+    scale_embeddings: bool = option(False, "multiply the word vectors by sqrt(d_model) before the positions are "
+                                           "added, as the 2017 paper does (else the positions drown them at the "
+                                           "start: a Transformer with no lexical channel beside it does not learn)")
     pre_ln: bool = option(True, "LayerNorm before attention and feed-forward (else after, as in the 2017 paper)")
     pooling: str = option("mean", "pooling of each layer's word vectors", choices=registry.ENCODER_POOLINGS)
     concat_layers: bool = option(True, "pool the input and every layer, concatenated")

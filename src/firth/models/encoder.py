@@ -228,7 +228,8 @@ class SentenceEncoderNet(nn.Module):
         words = self.embed(narrow[batch.ids]) if torch.is_grad_enabled() else self.embed(narrow)[batch.ids]
         layers = [words]  # the input layer is pooled without positions: a bag of refined words
         if len(self.layers):  # none: the static tier
-            x = words + sinusoids(length, self.config.d_model, words.device).expand(len(mask), -1, -1)[mask]
+            scale = math.sqrt(self.config.d_model) if self.config.scale_embeddings else 1.0
+            x = scale * words + sinusoids(length, self.config.d_model, words.device).expand(len(mask), -1, -1)[mask]
             for layer in self.layers:
                 x = layer(x, mask)
                 layers.append(x)
@@ -409,7 +410,8 @@ class SentenceEncoder:
         nothing is unpickled."""
         directory = model_path(directory)
         _, saved = read_model_config(directory, ("SentenceEncoder",))
-        saved = {"fold": 1, **saved}  # models written before `fold` existed read the projection whole
+        # models written before `fold` existed read the projection whole; before `scale_embeddings`, unscaled
+        saved = {"fold": 1, "scale_embeddings": False, **saved}
         encoder = cls.from_config(config_from_saved(EncoderConfig, saved, directory / CONFIG))
         encoder.net_ = load_module(lambda: SentenceEncoderNet(encoder.config), directory / WEIGHTS,
                                    "the configuration's sizes")
