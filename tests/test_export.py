@@ -79,10 +79,12 @@ def test_the_runtime_imports_neither_torch_nor_sklearn(cli, bbc, tmp_path):
 
 
 @pytest.mark.parametrize("settings", [{}, {"lexical": False, "concat_layers": False},
-                                      {"pooling": "meanmax", "head_dim": 8, "pre_ln": False}])
+                                      {"pooling": "meanmax", "head_dim": 8, "pre_ln": False},
+                                      {"n_layers": 0, "lexical": False},  # the static tier
+                                      {"scale_embeddings": True, "lexical": False, "head_dim": 8}])
 def test_an_exported_encoder_encodes_what_the_encoder_encodes(settings, cli, tmp_path):
     torch.manual_seed(0)
-    encoder = firth.SentenceEncoder(d_model=16, n_layers=2, n_heads=2, d_ff=32, **settings)
+    encoder = firth.SentenceEncoder(**{"d_model": 16, "n_layers": 2, "n_heads": 2, "d_ff": 32, **settings})
     encoder.net.fit_idf([TEXTS[:2], TEXTS[2:]])
     encoder.save(tmp_path / "encoder")
     sizes = {}

@@ -152,7 +152,8 @@ def document_scores(embed: Embed, texts: Sequence[str], labels: Sequence, k: int
     if len(texts) != len(labels) or len(texts) <= k:
         raise FirthError(f"document retrieval needs a label per text and more than {k} texts; got {len(texts)} "
                          f"texts and {len(labels)} labels.")
-    similarity = cosine_matrix(embed(list(texts)), embed(list(texts)))
+    vectors = embed(list(texts))
+    similarity = cosine_matrix(vectors, vectors)
     np.fill_diagonal(similarity, -np.inf)  # a document never finds itself
     same = labels[:, None] == labels[None, :]
     np.fill_diagonal(same, False)

@@ -106,12 +106,13 @@ class PaddedEncoder(nn.Module):
         keys = real | (~real.any(1, keepdim=True) & (torch.arange(length)[None, :] == 0))
         folded = table.reshape(table.shape[0], net.projection.config.n_hashes, -1, config.fold).sum(-1).flatten(1)
         embedded = net.embed(folded)[index]  # models.encoder.fold, written so that a trace keeps the row count
-        x = embedded + self.positions[:length]
         layers = [embedded]
-        for block in net.layers:
-            x = _padded_block(block, x, keys)
-            layers.append(x)
-        layers[-1] = net.norm(x)
+        if len(net.layers):  # none: the static tier
+            x = (math.sqrt(config.d_model) if config.scale_embeddings else 1.0) * embedded + self.positions[:length]
+            for block in net.layers:
+                x = _padded_block(block, x, keys)
+                layers.append(x)
+            layers[-1] = net.norm(x)
         pooled = torch.cat([pool(h, real, config.pooling) for h in (layers if config.concat_layers else layers[-1:])],
                            dim=1)
         if net.idf is None:
