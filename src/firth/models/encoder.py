@@ -69,7 +69,7 @@ from firth.registry import check_choice
 from firth.runtime.quantize import PRECISIONS, quantize_embeddings
 from firth.train import distributed
 from firth.train.paragraphs import ParagraphBatches, ParagraphSources, ParagraphStream, check_enough_paragraphs
-from firth.train.teacher import TeacherVectors, cache_path, lazy_teacher, teacher_vectors
+from firth.train.teacher import TeacherVectors, cache_path, lazy_teacher, teacher_name, teacher_vectors
 from firth.train.trainer import Trainer
 from firth.data.registry import cache_lock, firth_home
 
@@ -374,8 +374,11 @@ class SentenceEncoder:
 
     def _summary(self) -> str:
         config = self.net.config
-        return (f"{config.width}-wide sentence vectors, a {config.n_layers}-layer Transformer over SGNN projections"
-                + (" beside a lexical channel" if config.lexical else "") + f", trained with {config.loss}")
+        tier = f"a {config.n_layers}-layer Transformer over SGNN projections" if config.n_layers else \
+            "the static tier (SGNN projections of the words, a Linear, pooled; no Transformer)"
+        return (f"{config.width}-wide sentence vectors, {tier}" + (" beside a lexical channel" if config.lexical else "")
+                + f", trained with {config.loss}"
+                + (f" and distilled from {teacher_name(config.teacher)} ({config.distill})" if config.teacher else ""))
 
     def encode(self, texts: Sequence[str], batch_size: int = 64, normalize_embeddings: bool = False,
                max_words: int = 256, device: str | torch.device | None = None,

@@ -116,6 +116,12 @@ def lazy_teacher(directory: str | os.PathLike) -> Teacher:
     return encode
 
 
+def teacher_name(directory: str | os.PathLike) -> str:
+    """A teacher's name for people: its directory's, or the folder above when that is a generic "model"."""
+    path = Path(directory)
+    return path.parent.name if path.name == "model" and path.parent.name else path.name
+
+
 def cache_path(directory: str | os.PathLike, root: Path) -> Path:
     """Where a teacher's vectors are cached under `root`: named for the model directory and a hash of its
     files' names, sizes and modification times, so that a changed model gets a new cache."""
@@ -125,7 +131,7 @@ def cache_path(directory: str | os.PathLike, root: Path) -> Path:
     files = sorted((str(p.relative_to(directory)), p.stat().st_size, int(p.stat().st_mtime))
                    for p in directory.rglob("*") if p.is_file())
     digest = hashlib.blake2b(json.dumps([str(directory), files]).encode(), digest_size=6).hexdigest()
-    return root / "teachers" / f"{directory.name}-{digest}.safetensors"
+    return root / "teachers" / f"{teacher_name(directory)}-{digest}.safetensors"
 
 
 def teacher_vectors(teacher: Teacher, sentences: Iterable[str], cache: Path | None,
