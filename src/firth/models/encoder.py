@@ -25,6 +25,12 @@ each hash block's neighbouring positions summed (exactly the projection with
 `bits / fold`), which keeps its input Linear small. An optional Linear head
 maps the vector to `head_dim`.
 
+With `n_layers=0` there is no Transformer: the static tier, each word's
+projection through the Linear, pooled; a word's vector depends on the word
+alone, so encode() keeps it (WordVectors) and a repeated word costs a lookup.
+`teacher` (fit) distils a sentence-transformers model into the encoder
+beside its contrastive loss (firth.losses.distill, firth.train.teacher).
+
     encoder = SentenceEncoder(d_model=256, n_layers=2).fit(read_paragraph_sentences(["wiki-sample"]))
     vectors = encoder.encode(["A sentence.", "Another one."])   # [2, dim] numpy
     encoder.save("model/"); firth.load("model/")
@@ -179,23 +185,23 @@ class WordVectors:
 
     def lookup(self, net: "SentenceEncoderNet", docs: Sequence[Sequence[str]]) -> tuple[torch.Tensor, torch.Tensor]:
         """(the table of word vectors, the row of every word of `docs` in it, in order)."""
-        version = (net.embed.weight.data_ptr(), net.embed.weight._version)
+        weight = net.embed.weight
+        version = (weight.data_ptr(), weight._version)  # a step, a load or a move to another device changes it
         if version != self.weights or len(self.rows) >= self.capacity:
             self.rows, self.size, self.weights = {}, 0, version
-            self.table = torch.zeros(1024, net.config.d_model, dtype=net.embed.weight.dtype)
+            self.table = weight.new_zeros(1024, net.config.d_model)
         ids = [self.rows.setdefault(word, len(self.rows)) for doc in docs for word in doc]
         new = list(itertools.islice(self.rows, self.size, None))  # the words first seen now, in order
         if new:
             projected = project_texts(net.projection, [new])
-            vectors = net.embed(fold(projected.vectors.to(net.embed.weight.dtype), net.config.fold))[projected.ids]
+            vectors = net.embed(fold(projected.vectors.to(weight.device, weight.dtype), net.config.fold))
             if self.size + len(new) > len(self.table):
-                grown = torch.zeros(max(2 * len(self.table), self.size + len(new)), self.table.shape[1],
-                                    dtype=self.table.dtype)
+                grown = weight.new_zeros(max(2 * len(self.table), self.size + len(new)), self.table.shape[1])
                 grown[:self.size] = self.table[:self.size]
                 self.table = grown
-            self.table[self.size:self.size + len(new)] = vectors
+            self.table[self.size:self.size + len(new)] = vectors[projected.ids.to(weight.device)]
             self.size += len(new)
-        return self.table, torch.tensor(ids, dtype=torch.long)
+        return self.table, torch.tensor(ids, dtype=torch.long, device=weight.device)
 
 
 class SentenceEncoderNet(nn.Module):
@@ -247,7 +253,7 @@ class SentenceEncoderNet(nn.Module):
     def static_sentences(self, docs: Sequence[Sequence[str]]) -> torch.Tensor:
         """What forward gives a static tier with no lexical channel, from its cached word vectors."""
         table, ids = self.word_cache.lookup(self, docs)
-        starts = torch.tensor([0] + [len(doc) for doc in docs[:-1]]).cumsum(0)
+        starts = torch.tensor([0] + [len(doc) for doc in docs[:-1]], device=ids.device).cumsum(0)
         modes = {"max": ["max"], "mean": ["mean"], "meanmax": ["max", "mean"]}[self.config.pooling]  # as pool()
         return self.head(torch.cat([F.embedding_bag(ids, table, starts, mode=mode) for mode in modes], dim=1))
 
