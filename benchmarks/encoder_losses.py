@@ -71,7 +71,9 @@ def main() -> None:
         encoder = SentenceEncoder(**STATIC, **settings, epochs=args.epochs).fit(sources)
         seconds = time.perf_counter() - start
         scores = retrieval_scores(lambda texts: encoder.encode(texts), split.queries, split.targets)
-        last = max((r for r in encoder.history_ if "val_MRR" in r), key=lambda r: r["val_MRR"])  # the weights kept
+        validations = [r for r in encoder.history_ if "val_MRR" in r]
+        print("    validations (step, R@1, MRR):", [(r["step"], r["val_R1"], round(r["val_MRR"], 4)) for r in validations])
+        last = max(validations, key=lambda r: r["val_MRR"])  # the weights kept
         results[name] = {"R1": scores["R1"], "MRR": round(scores["MRR"], 4), "val_R1": last["val_R1"],
                          "val_MRR": round(last["val_MRR"], 4), "train_s": round(seconds, 1)}
         print(f"  {name:20} R@1 {scores['R1']:.4f}  MRR {scores['MRR']:.4f}  validation R@1 {last['val_R1']:.4f}  "

@@ -170,9 +170,26 @@ def test_the_static_tier_s_cached_word_vectors_give_what_forward_gives():
     net = encoder.net
     net.word_cache = None  # the uncached path: forward on projected texts
     assert np.allclose(cached, encoder.encode(texts), atol=1e-6) and np.allclose(again, cached, atol=1e-6)
-    with torch.no_grad():
-        net.embed.weight.mul_(2)  # the weights change: the cache must start over
     net.word_cache = type(SentenceEncoder(n_layers=0, lexical=False).net.word_cache)(capacity=3)
-    doubled = encoder.encode(texts, batch_size=1)
+    assert np.allclose(encoder.encode(texts, batch_size=1), cached, atol=1e-6)  # starting over every 3 words
+    net.word_cache = type(net.word_cache)()
+    encoder.encode(texts)
+    optimizer = torch.optim.Adam(net.parameters(), lr=0.1, fused=True)  # as the Trainer steps: uncounted
+    net.embed.weight.sum().backward()
+    optimizer.step()  # the weights change: the cache must start over
+    stepped = encoder.encode(texts, batch_size=1)
     net.word_cache = None
-    assert np.allclose(doubled, encoder.encode(texts), atol=1e-6)
+    assert np.allclose(stepped, encoder.encode(texts), atol=1e-6) and not np.allclose(stepped, cached, atol=1e-3)
+
+
+def test_the_static_tier_s_cache_follows_training():
+    corpus = paragraphs()
+    encoder = SentenceEncoder(d_model=16, n_layers=0, n_heads=2, d_ff=16, lexical=False, val_paragraphs=10,
+                              batch_size=16, max_per_paragraph=3, epochs=3, lr=1e-2, schedule="constant", warmup=0,
+                              num_workers=0, progress=False, projection={"mode": "float", "n_hashes": 8, "bits": 16})
+    texts = [s for p in corpus[:5] for s in p]
+    encoder.encode(texts)  # the cache holds the initial weights' word vectors
+    encoder.fit(corpus)  # steps (fused Adam), validations (which fill the cache), the best weights restored
+    cached = encoder.encode(texts)
+    encoder.net.word_cache = None
+    assert np.allclose(cached, encoder.encode(texts), atol=1e-6)

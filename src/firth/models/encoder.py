@@ -170,12 +170,19 @@ class Block(nn.Module):
         return self.norm2(x + self.dropout(self.ff(x)))
 
 
+def fingerprint(layer: nn.Linear) -> tuple:
+    """What tells a Linear's weights apart after any change: where they lie, and sums of their values and
+    squares. (Their autograd version counter does not: fused Adam updates them without counting.)"""
+    sums = torch.stack([layer.weight.sum(), layer.weight.square().sum(), layer.bias.sum(), layer.bias.square().sum()])
+    return (layer.weight.data_ptr(), str(layer.weight.device), *sums.tolist())
+
+
 class WordVectors:
     """The static tier's word vectors (projection → fold → Linear), kept across encode() calls.
 
     Each distinct word is projected once: that hashing and the Linear are most
-    of a static encoder's time. The cache starts over when the weights change
-    (training steps, loading) and when it holds `capacity` words, so memory
+    of a static encoder's time. The cache starts over when the Linear changes
+    (training steps, loading, a move) and when it holds `capacity` words, so memory
     stays bounded however much text goes through.
     """
 
@@ -186,7 +193,7 @@ class WordVectors:
     def lookup(self, net: "SentenceEncoderNet", docs: Sequence[Sequence[str]]) -> tuple[torch.Tensor, torch.Tensor]:
         """(the table of word vectors, the row of every word of `docs` in it, in order)."""
         weight = net.embed.weight
-        version = (weight.data_ptr(), weight._version)  # a step, a load or a move to another device changes it
+        version = fingerprint(net.embed)
         if version != self.weights or len(self.rows) >= self.capacity:
             self.rows, self.size, self.weights = {}, 0, version
             self.table = weight.new_zeros(1024, net.config.d_model)
