@@ -185,7 +185,7 @@ def firth_encoder(directory: Path | str) -> Method:
     """A trained firth encoder: a run directory (its model/ inside), a model directory, or a shipped model's
     name (firth-mini, firth-static)."""
     from firth.models.encoder import SentenceEncoder
-    from firth.pretrained import pretrained_dir
+    from firth.io.pretrained import pretrained_dir
 
     model_dir = pretrained_dir(directory) or Path(directory)
     model_dir = model_dir / "model" if (model_dir / "model").is_dir() else model_dir

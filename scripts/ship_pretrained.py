@@ -3,7 +3,7 @@
     python scripts/ship_pretrained.py runs/firth-mini/model firth-mini
 
 Copies the model directory to src/firth/pretrained/NAME (replacing what was
-there) and writes the checksums that firth.pretrained checks at every load by name.
+there) and writes the checksums that firth.io.pretrained checks at every load by name.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from firth.io.atomic import atomic_dir, write_text
 from firth.io.checksums import sha256_file
 from firth.models.encoder import SentenceEncoder
-from firth.pretrained import HERE, SHIPPED, recorded_checksums
+from firth.io.pretrained import HERE, SHIPPED, recorded_checksums
 
 LIMIT = 10 * 10**6  # bytes a shipped model may take on disk
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import firth
-import firth.pretrained as pretrained
+import firth.io.pretrained as pretrained
 from firth.errors import FirthError
 from firth.io.checksums import sha256_file
 from firth.models.encoder import SentenceEncoder

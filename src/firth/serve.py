@@ -114,7 +114,7 @@ class Batcher:
 
 def load_servable(directory: str | Path):
     """A full model directory (firth.load), an exported one (firth.runtime.load), or a shipped model's name."""
-    from firth.pretrained import model_path
+    from firth.io.pretrained import model_path
 
     directory = model_path(directory)
     if not Path(directory).is_dir():

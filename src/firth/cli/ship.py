@@ -40,7 +40,7 @@ def add(families) -> None:
 
 def info_(args) -> None:
     from firth.io.card import page
-    from firth.pretrained import model_path
+    from firth.io.pretrained import model_path
 
     print(page(model_path(args.model)), end="")
 
@@ -49,7 +49,7 @@ def export_(args) -> None:
     from firth.cli.inputs import check_output
 
     from firth.models.export import export
-    from firth.pretrained import model_path
+    from firth.io.pretrained import model_path
 
     model = model_path(args.model)
     check_output(args.out, model)

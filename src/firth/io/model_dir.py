@@ -182,8 +182,8 @@ def _migrated(saved: dict) -> Any:
 
 def load(directory: str | os.PathLike):
     """The model in `directory`, as the object of the type stamped in it (TextClassifier, SentenceEncoder,
-    Word2Vec or KeyedVectors), or the shipped model of that name (firth.pretrained); nothing is unpickled."""
-    from firth.pretrained import model_path
+    Word2Vec or KeyedVectors), or the shipped model of that name (firth.io.pretrained); nothing is unpickled."""
+    from firth.io.pretrained import model_path
 
     directory = model_path(directory)
     kind, _ = read_model_config(directory, registry.MODEL_TYPES)

@@ -67,7 +67,7 @@ from firth.features.projection import Projection, ProjectedTexts, project_texts
 from firth.io.model_dir import (CONFIG, WEIGHTS, load_module, model_writer, read_model_config, save_tensors,
                                 write_run_config)
 from firth.losses import make_loss
-from firth.pretrained import model_path
+from firth.io.pretrained import model_path
 from firth.losses.distill import Distillation
 from firth.losses.objective import EncoderObjective
 from firth.text.segment import words

@@ -3,8 +3,8 @@
     SentenceEncoder.load("firth-mini");  firth.load("firth-static")
     firth encoder similar firth-mini --corpus sentences.txt
 
-Each is a model directory beside this file (config, safetensors weights,
-model card); `checksums.json` records the SHA-256 of every file of each, and
+Each is a model directory in the package's pretrained/ folder (config,
+safetensors weights, model card); `checksums.json` records the SHA-256 of every file of each, and
 a model is checked against it whenever it is loaded by name. A path that
 exists is always taken as a path, so a local directory called firth-mini
 wins over the shipped one.
@@ -19,7 +19,7 @@ from pathlib import Path
 from firth.errors import FirthError
 from firth.io.checksums import sha256_file
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).parent.parent / "pretrained"  # the models themselves: data files of the package
 SHIPPED = ("firth-mini", "firth-static")
 
 
