@@ -135,16 +135,26 @@ def project_words(words: Sequence[str], config: ProjectionConfig) -> np.ndarray:
     """
     normalized = normalize_words(words, config)
     ngrams = ngram_counts(normalized, config)
-    sums = np.zeros((len(words), config.dim), dtype=np.int32)
-    budget = max(1, CHUNK_BYTES // (16 * config.n_hashes))  # (word, bucket) pairs a chunk may hold
+    sums = np.zeros((len(words), config.dim), dtype=np.int8)
     order = np.argsort(ngrams, kind="stable")
-    for run in chunks(order, ngrams[order], budget, len(words) or 1):
-        keys, valid = ngram_keys([normalized[i] for i in run.tolist()], config)
-        index, signs = ngram_buckets(keys[valid], config)  # [n-grams of the run, T]
-        owner = np.repeat(np.arange(len(run)), valid.sum(1))  # the word (of the run) of each n-gram
-        cells = (owner[:, None] * config.dim + index).ravel()
-        sums[run] = np.bincount(cells, signs.ravel(), len(run) * config.dim).reshape(len(run), -1).astype(np.int32)
-    return finish(np.clip(sums, -127, 127).astype(np.int8), config)
+    for run in chunks(order, ngrams[order], pair_budget(config), len(words) or 1):
+        sums[run] = clipped_sums([normalized[i] for i in run.tolist()], config)
+    return finish(sums, config)
+
+
+def pair_budget(config: ProjectionConfig) -> int:
+    """How many n-grams one call of clipped_sums may take: CHUNK_BYTES of (cell, sign) pairs."""
+    return max(1, CHUNK_BYTES // (16 * config.n_hashes))
+
+
+def clipped_sums(normalized: Sequence[str], config: ProjectionConfig) -> np.ndarray:
+    """Steps 3-4 for normalized words: each word's n-grams' signed buckets summed, clipped to int8, [len, D]."""
+    keys, valid = ngram_keys(normalized, config)
+    index, signs = ngram_buckets(keys[valid], config)  # [n-grams of the words, T]
+    owner = np.repeat(np.arange(len(normalized)), valid.sum(1))  # the word of each n-gram
+    cells = (owner[:, None] * config.dim + index).ravel()
+    sums = np.bincount(cells, signs.ravel(), len(normalized) * config.dim).reshape(len(normalized), -1)
+    return np.clip(sums, -127, 127).astype(np.int8)
 
 
 def finish(sums: np.ndarray, config: ProjectionConfig) -> np.ndarray:

@@ -43,7 +43,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
-import torch.nn.functional as F
 from torch import nn
 
 from firth.config import ProjectionConfig
@@ -54,12 +53,14 @@ from firth.features.hashing import (  # noqa: F401 (re-exported: the hashing ste
     FNV_PRIME,
     MAX_WORD_CHARS,
     chunks,
+    clipped_sums,
     code_points,
     ngram_buckets,
     ngram_counts,
     ngram_keys,
     normalize_word,
     normalize_words,
+    pair_budget,
     seeded_salts,
     splitmix64,
     word_keys,
@@ -139,7 +140,7 @@ class Projection(nn.Module):
         """
         normalized = normalize_words(words, self.config)
         ngrams = ngram_counts(normalized, self.config)
-        budget = max(1, CHUNK_BYTES // (2 * self.dim))  # n-grams a chunk may hold (float16 vectors)
+        budget = pair_budget(self.config)
         if len(words) <= CHUNK and ngrams.sum() <= budget:
             return self._compute_chunk(normalized)
         order = np.argsort(ngrams, kind="stable")
@@ -149,26 +150,13 @@ class Projection(nn.Module):
         return out
 
     def _compute_chunk(self, words: list[str]) -> torch.Tensor:
-        keys, valid = ngram_keys(words, self.config)
-        unique, inverse = np.unique(keys[valid], return_inverse=True)
-        index, signs = ngram_buckets(unique, self.config)
-        # each distinct n-gram's signed vector: one entry per block, so entries never collide.
-        # Half precision holds every partial sum exactly while a word has <= 2048 n-grams.
-        per_word = valid.sum(1)
-        dtype = torch.float16 if per_word.max(initial=0) <= 2048 else torch.float32
-        flat = (index + (np.arange(len(unique)) * self.dim)[:, None]).ravel()
-        vectors = torch.zeros(len(unique) * self.dim, dtype=dtype, device=self.device)
-        vectors[self._to_device(flat)] = self._to_device(signs.ravel()).to(dtype)
-        # keys[valid] lists the n-grams word by word, so each word is one bag
-        starts = np.concatenate([[0], np.cumsum(per_word)[:-1]])
-        sums = F.embedding_bag(self._to_device(inverse), vectors.view(len(unique), self.dim),
-                               self._to_device(starts), mode="sum").float()
-        sums = sums.clamp_(-127, 127)
+        """Int8 rows of normalized words (firth.features.hashing.clipped_sums, one bincount of sparse cells)."""
+        sums = clipped_sums(words, self.config)
         if self.config.mode == "binary":
-            return (sums > 0).to(torch.int8)
-        if self.config.mode == "ternary":
-            return sums.sign().to(torch.int8)
-        return sums.to(torch.int8)
+            sums = (sums > 0).astype(np.int8)
+        elif self.config.mode == "ternary":
+            sums = np.sign(sums).astype(np.int8)
+        return torch.from_numpy(sums).to(self.device)
 
     def _output(self, rows: torch.Tensor) -> torch.Tensor:
         if self.config.mode == "float":
