@@ -207,7 +207,8 @@ def test_shards_together_equal_one_run(cli, models, tmp_path):
     assert [len(p) for p in predictions] == [4, 4, 3]
     assert sorted_rows(predictions) == (tmp_path / "p.jsonl").read_text().splitlines()
     vectors = [list(np.load(tmp_path / f"v-{i:05d}-of-00003.npy")) for i in range(3)]
-    assert np.array_equal(np.stack(sorted_rows(vectors)), np.load(tmp_path / "v.npy"))
+    # equal to float rounding: a batch's matrix products run over its distinct words, fewer in a shard's batch
+    assert np.allclose(np.stack(sorted_rows(vectors)), np.load(tmp_path / "v.npy"), rtol=0, atol=1e-6)
 
 
 @pytest.mark.parametrize("shard, code, message", [
