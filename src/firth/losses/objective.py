@@ -64,7 +64,9 @@ class EncoderObjective(nn.Module):
         loss = self._contrastive(output, targets.groups)
         if self.distillation is None or targets.teacher is None:
             return loss
-        distilled = self.distillation(output.sentences, targets.teacher)
+        distilled = self.distillation(output.sentences, targets.teacher)  # this rank's own rows
+        if self.gathers:  # the Trainer multiplies a gathered loss by the ranks; a local term must not be
+            distilled = distilled / self.ranks
         return (1 - self.distill_weight) * loss + self.distill_weight * distilled
 
     def _contrastive(self, output, groups: torch.Tensor) -> torch.Tensor:
