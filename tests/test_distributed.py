@@ -93,18 +93,33 @@ import sys
 import firth
 from firth.train.paragraphs import read_paragraph_sentences
 
+settings = json.loads(sys.argv[3])
+if "teacher" in settings:  # a fake teacher: a sentence's vector sums fixed random vectors of its words
+    import zlib
+    import numpy as np
+    import firth.train.teacher as teachers
+
+    def fake(texts):
+        return np.stack([sum((np.random.default_rng(zlib.crc32(w.encode())).standard_normal(8)
+                              for w in text.lower().split()), np.zeros(8)) for text in texts])
+    teachers.load_teacher = lambda directory: fake
 paragraphs = read_paragraph_sentences([sys.argv[1]])  # in memory: the global batches of one process
 encoder = firth.SentenceEncoder(d_model=16, n_layers=1, n_heads=2, d_ff=32, epochs=1, batch_size=16,
                                 val_paragraphs=10, optimizer="sgd", lr=0.5, schedule="constant", progress=False,
-                                **json.loads(sys.argv[3]))
+                                **settings)
 encoder.fit(paragraphs, out_dir=sys.argv[2])
 if firth.train.distributed.is_main():
     encoder.save(sys.argv[2] + "/model")
 """
 
 
-@pytest.mark.parametrize("settings", [{}, {"loss": "bxent", "learn_scale": True}])
+@pytest.mark.parametrize("settings", [{}, {"loss": "bxent", "learn_scale": True},
+                                      {"teacher": "TEACHER", "head_dim": 8}])  # distilled: each rank's own rows
 def test_an_encoder_with_gathered_negatives_makes_the_steps_of_one_process(settings, tmp_path):
+    if "teacher" in settings:  # the script fakes the model; its vectors are cached under this FIRTH_HOME
+        (tmp_path / "teacher").mkdir()
+        settings = {**settings, "teacher": str(tmp_path / "teacher")}
+    env = {**ENV, "FIRTH_HOME": str(tmp_path / "home")}
     rng = random.Random(0)
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n\n".join(" ".join(f"Paragraph {p} tells fact {s} about {rng.choice(['cats', 'ships'])}."
@@ -114,7 +129,7 @@ def test_an_encoder_with_gathered_negatives_makes_the_steps_of_one_process(setti
     for name, processes in (("one", 1), ("two", 2)):
         args = [str(script), str(corpus), str(tmp_path / name), json.dumps(settings)]
         launch = torchrun(*args, processes=2) if processes > 1 else [sys.executable, *args]
-        result = subprocess.run(launch, capture_output=True, text=True, env=ENV, timeout=120)
+        result = subprocess.run(launch, capture_output=True, text=True, env=env, timeout=120)
         assert result.returncode == 0, result.stderr[-2000:]
     assert largest_difference(weights(tmp_path / "one"), weights(tmp_path / "two")) <= 1e-5
     logged = [(tmp_path / name / "metrics.jsonl").read_text().splitlines()[-1] for name in ("one", "two")]
