@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from firth.config import EncoderConfig
 from firth.errors import FirthError
 from firth.losses import make_loss
 from firth.losses.distill import Distillation
@@ -193,3 +194,14 @@ def test_the_static_tier_s_cache_follows_training():
     cached = encoder.encode(texts)
     encoder.net.word_cache = None
     assert np.allclose(cached, encoder.encode(texts), atol=1e-6)
+
+
+def test_bad_teacher_settings_are_one_sentence(tmp_path):
+    with pytest.raises(FirthError, match="not a sentence-transformers model directory"):
+        teachers.load_teacher(tmp_path)  # a directory, but no model in it
+    with pytest.raises(FirthError, match="distill_weight must be at least 0 and at most 1, got 1.5"):
+        EncoderConfig(distill_weight=1.5)
+    with pytest.raises(FirthError, match="unknown distill 'mse'"):
+        EncoderConfig(distill="mse")
+    with pytest.raises(FirthError, match="n_layers"):
+        EncoderConfig(n_layers=-1)
