@@ -57,6 +57,7 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+from tqdm import tqdm
 
 from firth.config import EncoderConfig, config_from_saved, configured
 from firth.errors import FirthError
@@ -369,8 +370,10 @@ class SentenceEncoder:
         if config.teacher is None:
             return None
         cache = cache_path(config.teacher, firth_home())
-        with cache_lock(cache.stem):
-            vectors = teacher_vectors(lazy_teacher(config.teacher), (s for p in paragraphs for s in p), cache)
+        shown = config.progress and distributed.is_main()
+        with cache_lock(cache.stem), tqdm(desc="teacher vectors", unit=" sentences", disable=not shown) as bar:
+            vectors = teacher_vectors(lazy_teacher(config.teacher), (s for p in paragraphs for s in p), cache,
+                                      progress=bar.update)
         if config.distill == "cosine" and vectors.dim != config.width:
             raise FirthError(f"distill cosine compares the sentence vectors with the teacher's {vectors.dim}-wide "
                              f"ones, but they are {config.width} wide; set head_dim to {vectors.dim}, or use "
