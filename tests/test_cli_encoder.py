@@ -81,3 +81,43 @@ def test_bad_input_is_one_clear_line(cli, trained, tmp_path, argv, message):
     assert code == 1 and message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "v.npy").exists()  # nothing half-written
+
+
+def test_embed_writes_quantized_codes_and_the_ranges_that_queries_share(cli, tmp_path):
+    from firth.cli.encoder import PRECISIONS
+    from firth.runtime import quantize
+
+    assert PRECISIONS == quantize.PRECISIONS
+    lines, query = tmp_path / "lines.txt", tmp_path / "query.txt"
+    lines.write_text("\n".join(LINES) + "\n")
+    query.write_text(LINES[2] + "\n")
+    encoder = SentenceEncoder.load("firth-static")
+    vectors = encoder.encode(LINES, normalize_embeddings=True)
+    code, out, err = cli("encoder", "embed", "firth-static", str(lines), "--output", str(tmp_path / "c.npy"),
+                         "--normalize", "--precision", "int8")
+    ranges = np.load(tmp_path / "c.npy.ranges.npy")
+    assert code == 0, err
+    assert "3 vectors of dim 384" in out and "int8 codes, ranges in" in out
+    assert np.array_equal(ranges, quantize.calibration_ranges(vectors))  # fewer lines than the calibration
+    assert np.array_equal(np.load(tmp_path / "c.npy"), quantize.quantize_embeddings(vectors, "int8", ranges))
+    code, _, err = cli("encoder", "embed", "firth-static", str(query), "--output", str(tmp_path / "q.jsonl"),
+                       "--normalize", "--precision", "int8", "--ranges", str(tmp_path / "c.npy.ranges.npy"))
+    rows = [json.loads(line) for line in (tmp_path / "q.jsonl").read_text().splitlines()]
+    assert code == 0 and rows == np.load(tmp_path / "c.npy")[2:].tolist()  # the query cut as the corpus was
+    assert not (tmp_path / "q.jsonl.ranges.npy").exists()
+    code, out, _ = cli("encoder", "embed", "firth-static", str(lines), "--output", str(tmp_path / "b.npy"),
+                       "--precision", "ubinary")
+    assert code == 0 and np.array_equal(np.load(tmp_path / "b.npy"), quantize.quantize_embeddings(vectors, "ubinary"))
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--precision", "binary", "--ranges", "r.npy"], "--ranges is for --precision int8 or uint8, not binary."),
+    (["--precision", "int8", "--ranges", "bad.npy"], "int8 ranges must be a [2, dim] array"),
+    (["--precision", "int8", "--ranges", "missing.npy"], "cannot read int8 ranges"),
+])
+def test_embed_rejects_ranges_it_cannot_use(cli, tmp_path, monkeypatch, extra, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lines.txt").write_text(LINES[0] + "\n")
+    np.save(tmp_path / "bad.npy", np.zeros((3, 384)))
+    code, _, err = cli("encoder", "embed", "firth-static", "lines.txt", "--output", "v.npy", *extra)
+    assert code != 0 and message in err and "Traceback" not in err and not (tmp_path / "v.npy").exists()

@@ -6,7 +6,7 @@ import torch
 
 import firth
 from firth.errors import FirthError
-from firth.runtime.quantize import quantize_embeddings
+from firth.runtime.quantize import calibration_ranges, dequantize_embeddings, quantize_embeddings
 
 VECTORS = np.array([[-1.0, 0.0, 2.0, 5.0], [1.0, 0.5, -2.0, 5.0], [0.0, 1.0, 0.0, 5.0]], dtype=np.float32)
 
@@ -28,6 +28,28 @@ def test_one_bit_keeps_each_dimensions_sign_eight_a_byte():
     assert quantize_embeddings(vectors, "binary").tolist() == [[0b10110001 - 128, 0b10000000 - 128]]
 
 
+@pytest.mark.parametrize("precision", ["int8", "uint8"])
+def test_eight_bit_codes_come_back_within_half_a_level(precision):
+    vectors = np.random.default_rng(0).normal(size=(50, 6)).astype(np.float32)
+    ranges = calibration_ranges(vectors)
+    back = dequantize_embeddings(quantize_embeddings(vectors, precision, ranges), precision, ranges)
+    step = (ranges[1] - ranges[0]) / 255
+    assert back.dtype == np.float32 and np.all(np.abs(back - vectors) <= step / 2 + 1e-6)
+    outside = dequantize_embeddings(quantize_embeddings(vectors * 3, precision, ranges), precision, ranges)
+    assert np.allclose(outside.min(0), ranges[0]) and np.allclose(outside.max(0), ranges[1])  # clipped to range
+    with pytest.raises(FirthError, match="need the ranges they were cut with"):
+        dequantize_embeddings(quantize_embeddings(vectors, precision, ranges), precision)
+
+
+@pytest.mark.parametrize("precision", ["binary", "ubinary"])
+def test_bits_come_back_as_signs_and_rank_by_hamming_distance(precision):
+    vectors = np.random.default_rng(1).normal(size=(20, 10)).astype(np.float32)
+    signs = dequantize_embeddings(quantize_embeddings(vectors, precision), precision, dim=10)
+    assert signs.shape == (20, 10) and np.array_equal(signs, np.where(vectors > 0, 1.0, -1.0))
+    hamming = (signs[:, None, :] != signs[None, :, :]).sum(-1)
+    assert np.array_equal(signs @ signs.T, 10 - 2 * hamming)  # dot product = dim - 2 x Hamming distance
+
+
 @pytest.mark.parametrize("precision, ranges, message", [
     ("int4", None, "unknown precision 'int4'; choose one of float32, int8, uint8, binary, ubinary."),
     ("int8", np.zeros((2, 3)), "ranges must be [2, 4] (minima, then maxima), got [2, 3]."),
@@ -47,10 +69,15 @@ def test_encoders_quantize_their_vectors_alike(tmp_path):
     for precision in ("int8", "ubinary"):
         assert np.array_equal(encoder.encode(texts, normalize_embeddings=True, precision=precision),
                               quantize_embeddings(vectors, precision))
+    ranges = calibration_ranges(vectors[:2])  # calibrated on other texts: the others' codes clip, as an index's would
+    assert np.array_equal(encoder.encode(texts, normalize_embeddings=True, precision="int8", ranges=ranges),
+                          quantize_embeddings(vectors, "int8", ranges))
     encoder.save(tmp_path / "encoder")
     export(tmp_path / "encoder", tmp_path / "onnx")
     runtime = firth.runtime.load(tmp_path / "onnx")
     assert np.array_equal(runtime.encode(texts, precision="binary"), encoder.encode(texts, precision="binary"))
+    assert np.abs(runtime.encode(texts, precision="uint8", ranges=ranges).astype(int)
+                  - encoder.encode(texts, precision="uint8", ranges=ranges).astype(int)).max() <= 1
     with pytest.raises(FirthError, match="unknown precision 'half'"):
         runtime.encode(texts, precision="half")
 

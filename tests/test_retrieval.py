@@ -115,7 +115,7 @@ def rank(text: str) -> bytes:
 def test_heldout_split_is_deterministic_and_follows_the_documented_ranking(corpora):
     split = heldout_split(corpora, n=4, seed=7)
     assert split == heldout_split(corpora, n=4, seed=7)
-    usable = sorted((rank(f"7:{name}:{i}"), name, i) for name, i in ALL_KEYS
+    usable = sorted((rank(f"7:{name}:{CORPORA[name][i].text}"), name, i) for name, i in ALL_KEYS
                     if len(usable_sentences(CORPORA[name][i].text)) >= 2)
     expected, seen = [], set()
     for _, name, i in usable:
@@ -125,7 +125,8 @@ def test_heldout_split_is_deterministic_and_follows_the_documented_ranking(corpo
     assert [(item.corpus, item.index) for item in split.items] == expected[:4]
     for item in split.items:
         sentences = usable_sentences(CORPORA[item.corpus][item.index].text)
-        order = sorted(range(len(sentences)), key=lambda k: rank(f"7:{item.corpus}:{item.index}:{k}"))
+        text = CORPORA[item.corpus][item.index].text
+        order = sorted(range(len(sentences)), key=lambda k: rank(f"7:{item.corpus}:{text}:{k}"))
         assert (item.query, item.target) == (sentences[order[0]], sentences[order[1]])
 
 
@@ -141,6 +142,19 @@ def test_heldout_paragraphs_have_two_usable_sentences_and_are_out_of_training(co
     kept = ALL_KEYS - split.keys
     assert {("a", 0), ("a", 1), ("b", 3)} <= kept  # too few usable sentences: never held out
     assert not {CORPORA[c][i].text for c, i in kept} & {CORPORA[c][i].text for c, i in split.keys}
+
+
+def test_a_new_paragraph_moves_no_other_out_of_the_split(corpora, monkeypatch):
+    """A source's new release that inserts a paragraph must not reshuffle the split (held-out items are
+    ranked by their text, not their position)."""
+    before = heldout_split(corpora, n=4)
+    grown = {**CORPORA, "a": [Paragraph("d", "A new first paragraph. It shifts every position after it.")]
+             + CORPORA["a"]}
+    monkeypatch.setattr(retrieval, "paragraphs", lambda name: iter(grown[name]))
+    after = heldout_split(corpora, n=4)
+    old = {(i.corpus, i.query, i.target) for i in before.items}
+    new = {(i.corpus, i.query, i.target) for i in after.items}
+    assert len(old - new) <= 1  # at most the one pushed out by the newcomer, if it ranks in
 
 
 def test_heldout_split_asks_for_more_than_there_is(corpora):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -11,6 +12,10 @@ from firth.cli.ship import command_line, describe_sources
 from firth.config import EncoderConfig
 from firth.errors import FirthError
 from firth.text.readers import text_batches, text_lines
+
+PRECISIONS = ("float32", "int8", "uint8", "binary", "ubinary")  # firth.runtime.quantize's (a test keeps them equal)
+EIGHT_BIT = ("int8", "uint8")
+CALIBRATION_LINES = 1024  # vectors whose ranges cut the 8-bit codes when no --ranges is given
 
 
 def add(families) -> None:
@@ -30,6 +35,12 @@ def add(families) -> None:
     embed.add_argument("--output", metavar="FILE", required=True, help="a .npy file, or JSON lines otherwise")
     embed.add_argument("--batch-size", type=positive_int, default=64, help="texts encoded together")
     embed.add_argument("--normalize", action="store_true", help="unit-length vectors")
+    embed.add_argument("--precision", choices=PRECISIONS, default="float32",
+                       help="quantized vectors for an index: int8 or uint8 (1 byte a dimension, cut in the ranges of "
+                            "--ranges, else of the first 1,024 lines' vectors, written to OUTPUT.ranges.npy to quantize "
+                            "queries alike), or binary or ubinary (1 bit a dimension, packed 8 a byte)")
+    embed.add_argument("--ranges", metavar="NPY", help="int8/uint8 ranges to cut with, [2, dim]: another run's "
+                                                        "OUTPUT.ranges.npy")
     add_shard_option(embed)
     embed.set_defaults(run=embed_)
 
@@ -74,23 +85,71 @@ def train_(args) -> None:
 
 
 def embed_(args) -> None:
+    import numpy as np
+
     from firth.io.atomic import atomic_path
     from firth.io.rows import RowWriter
     from firth.models.encoder import SentenceEncoder
+    from firth.runtime.quantize import quantize_embeddings
 
     output = shard_path(args.output, args.shard)
-    check_output(output, args.input, args.model)
+    ranges_out = None if args.ranges or args.precision not in EIGHT_BIT else Path(f"{output}.ranges.npy")
+    for path in filter(None, (output, ranges_out)):
+        check_output(path, args.input, args.model)
+    if args.ranges and args.precision not in EIGHT_BIT:
+        raise FirthError(f"--ranges is for --precision int8 or uint8, not {args.precision}.")
     encoder = SentenceEncoder.load(args.model)
+    ranges = _read_ranges(args.ranges) if args.ranges else None
+    # one encoder batch per read: longer reads sorted by length ramp up the allocations' sizes,
+    # which fragments the C heap and lets memory creep up with the input (benchmarks/RESULTS.md)
+    batches = (encoder.encode(texts, batch_size=args.batch_size, normalize_embeddings=args.normalize)
+               for texts in text_batches(args.input, max_lines=args.batch_size, shard=args.shard))
+    if ranges_out is not None:
+        ranges, batches = _calibrated(batches)
     with atomic_path(output) as tmp:
         writer = RowWriter(tmp, npy=output.endswith(".npy"))
         try:
-            # one encoder batch per read: longer reads sorted by length ramp up the allocations' sizes,
-            # which fragments the C heap and lets memory creep up with the input (benchmarks/RESULTS.md)
-            for texts in text_batches(args.input, max_lines=args.batch_size, shard=args.shard):
-                writer.write(encoder.encode(texts, batch_size=args.batch_size, normalize_embeddings=args.normalize))
+            for vectors in batches:
+                writer.write(quantize_embeddings(vectors, args.precision, ranges))
         finally:
             writer.close()
-    print(f"{writer.rows:,} vectors of dim {writer.dim} written to {output}")
+        if ranges_out is not None and ranges is not None:
+            with atomic_path(ranges_out) as ranges_tmp, open(ranges_tmp, "wb") as f:
+                np.save(f, ranges)
+    quantized = "" if args.precision == "float32" else f" ({args.precision} codes"
+    quantized += f", ranges in {ranges_out})" if ranges_out is not None and ranges is not None else \
+        (")" if quantized else "")
+    print(f"{writer.rows:,} vectors of dim {writer.dim} written to {output}{quantized}")
+
+
+def _read_ranges(path: str):
+    """The [2, dim] ranges of an earlier run's OUTPUT.ranges.npy (plain arrays only: never unpickled)."""
+    import numpy as np
+
+    try:
+        ranges = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise FirthError(f"{path}: cannot read int8 ranges ({e}); pass the .ranges.npy an earlier embed wrote.") from None
+    if ranges.ndim != 2 or len(ranges) != 2:
+        raise FirthError(f"{path}: int8 ranges must be a [2, dim] array (minima, then maxima), got shape "
+                         f"{list(ranges.shape)}.")
+    return ranges
+
+
+def _calibrated(batches):
+    """(the ranges of the first CALIBRATION_LINES vectors, or of all there are, None for no input; the batches
+    again from the first)."""
+    import numpy as np
+
+    from firth.runtime.quantize import calibration_ranges
+
+    head = []
+    for vectors in batches:
+        head.append(vectors)
+        if sum(map(len, head)) >= CALIBRATION_LINES:
+            break
+    ranges = calibration_ranges(np.concatenate(head)) if head and sum(map(len, head)) else None
+    return ranges, itertools.chain(head, batches)
 
 
 def similar_(args) -> None:

@@ -398,12 +398,14 @@ class SentenceEncoder:
 
     def encode(self, texts: Sequence[str], batch_size: int = 64, normalize_embeddings: bool = False,
                max_words: int = 256, device: str | torch.device | None = None,
-               precision: str = "float32") -> np.ndarray:
+               precision: str = "float32", ranges: np.ndarray | None = None) -> np.ndarray:
         """One vector per text, [len(texts), dim], in input order (see SentenceEncoderNet.encode).
 
         The model runs where it is unless `device` is given. `precision` "int8", "uint8",
-        "binary" or "ubinary" quantizes the vectors for an index (firth.runtime.quantize; the
-        8-bit ranges are those of these texts' vectors).
+        "binary" or "ubinary" quantizes the vectors for an index (firth.runtime.quantize); the
+        8-bit codes cut each dimension's `ranges` ([2, dim], from calibration_ranges of vectors
+        like the index's; by default those of these texts' vectors, which queries encoded later
+        would not share).
         """
         if isinstance(texts, str):
             raise FirthError("encode takes a list of texts, not one string.")
@@ -411,7 +413,7 @@ class SentenceEncoder:
         if device is not None:
             self.net.to(device)
         return quantize_embeddings(self.net.encode(list(texts), batch_size, normalize_embeddings, max_words),
-                                   precision)
+                                   precision, ranges)
 
     def n_parameters(self) -> int:
         return sum(p.numel() for p in self.net.parameters())

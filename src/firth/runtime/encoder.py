@@ -56,9 +56,9 @@ class RuntimeEncoder:
         return self.width
 
     def encode(self, texts: Sequence[str], batch_size: int = 64, normalize_embeddings: bool = False,
-               precision: str = "float32") -> np.ndarray:
+               precision: str = "float32", ranges: np.ndarray | None = None) -> np.ndarray:
         """One vector per text, [len(texts), dim], in input order; texts are cut at the export's max_words words.
-        `precision` quantizes them as the full model's encode does (firth.runtime.quantize)."""
+        `precision` and `ranges` quantize them as the full model's encode does (firth.runtime.quantize)."""
         if isinstance(texts, str):
             raise FirthError("encode takes a list of texts, not one string.")
         check_choice("precision", precision, PRECISIONS)
@@ -70,7 +70,7 @@ class RuntimeEncoder:
             out[rows] = self._batch([docs[i] for i in rows])
         if normalize_embeddings:
             out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
-        return quantize_embeddings(out, precision)
+        return quantize_embeddings(out, precision, ranges)
 
     def _batch(self, docs: list[list[str]]) -> np.ndarray:
         table, distinct, index, mask = self.projection.index(docs)
