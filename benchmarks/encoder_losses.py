@@ -18,7 +18,12 @@ objectives:
   against the block-diagonal target, with its positive weighting (8) and the
   diagonal left out (what benchmarks/encoder.py's bxent run uses);
 - `bxent_scale`: the same with sigmoid(a * cosine + b), a and b learned (`--learn-scale`);
-- `*_distill`: each with half of the loss the cosine to the teacher's vector.
+- `bxent_scale_unweighted`: that without the positive weighting (SigLIP's own loss);
+- `bxent_scale_words`: `bxent_scale` with the write-up's word-level head (input-layer word vectors
+  of one paragraph close, others' apart) at half of the loss throughout (`--word-weight 0.5`);
+- `bxent_scale_curriculum`: the same head faded from half of the loss to none over the run
+  (`--word-fade`), the write-up's curriculum from word level to sentence level;
+- `*_distill`: infonce, bxent and bxent_scale with half of the loss the cosine to the teacher's vector.
 
 The last line is one JSON object {objective: {"R1", "MRR", "val_R1", "val_MRR", "train_s"}}.
 """
@@ -44,6 +49,12 @@ OBJECTIVES = {
     "bxent": dict(loss="bxent", pos_weight=8.0, exclude_diagonal=True),
     "bxent_scale": dict(loss="bxent", pos_weight=8.0, exclude_diagonal=True, learn_scale=True),
 }
+DISTILLED = tuple(OBJECTIVES)
+OBJECTIVES.update({
+    "bxent_scale_unweighted": dict(loss="bxent", exclude_diagonal=True, learn_scale=True),
+    "bxent_scale_words": {**OBJECTIVES["bxent_scale"], "word_weight": 0.5},
+    "bxent_scale_curriculum": {**OBJECTIVES["bxent_scale"], "word_weight": 0.5, "word_fade": True},
+})
 
 
 def teacher_dir() -> str:
@@ -61,8 +72,8 @@ def main() -> None:
     print(f"firth {firth.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
           f"{os.cpu_count()} cores, {args.epochs} epochs each", flush=True)
     split, sources, teacher = heldout_split(), ParagraphSources(CORPORA), teacher_dir()
-    runs = {**OBJECTIVES, **{f"{name}_distill": {**settings, "teacher": teacher}  # 384 wide, as the teacher
-                             for name, settings in OBJECTIVES.items()}}
+    runs = {**OBJECTIVES, **{f"{name}_distill": {**OBJECTIVES[name], "teacher": teacher}  # 384 wide, as the teacher
+                             for name in DISTILLED}}
     results = {}
     for name, settings in runs.items():
         if args.objectives and name not in args.objectives:

@@ -219,3 +219,36 @@ def test_scaled_word_vectors_are_not_drowned_by_the_positions(tmp_path):
     del saved["config"]["scale_embeddings"]  # as a model written before the option existed
     (tmp_path / "scaled" / "config.json").write_text(json.dumps(saved))
     assert SentenceEncoder.load(tmp_path / "scaled").config.scale_embeddings is False
+
+
+def test_the_word_head_reads_input_word_vectors_and_its_curriculum_fades_it_out():
+    net = tiny().net
+    texts = ["Dogs bark at night.", "Dogs bark loudly.", "Cats sleep all day.", "Cats purr softly."]
+    groups = torch.tensor([0, 0, 1, 1])
+    output = net(project_texts(net.projection, texts))
+    projected = project_texts(net.projection, texts)
+    inputs = net.embed(fold(projected.vectors, net.config.fold))[projected.ids]  # the Linear after the projection
+    assert torch.equal(output.words[output.mask], inputs)
+    loss, targets = make_loss("bxent"), SentenceTargets(groups)
+    sentence = loss(output.sentences, groups)
+    steady = EncoderObjective(loss, word_weight=0.4)
+    word = (steady(output, targets) - 0.6 * sentence) / 0.4
+    faded = EncoderObjective(loss, word_weight=0.4, word_fade=True)
+    for progress, weight in ((0.0, 0.4), (0.5, 0.2), (1.0, 0.0)):
+        faded.set_progress(progress)
+        assert torch.isclose(faded(output, targets), (1 - weight) * sentence + weight * word, atol=1e-6)
+    steady.set_progress(1.0)
+    assert torch.isclose(steady(output, targets), 0.6 * sentence + 0.4 * word)  # no fade: the clock is ignored
+    with pytest.raises(FirthError, match="word_fade fades the word-level head, which needs word_weight above 0."):
+        EncoderConfig(word_fade=True)
+
+
+def test_the_trainer_winds_the_curriculum_clock(monkeypatch):
+    clock = []
+    monkeypatch.setattr(EncoderObjective, "set_progress", lambda self, fraction: clock.append(fraction))
+    paragraphs = [[f"Paragraph {p} says fact {s} about {'cats' if p % 2 else 'ships'}." for s in range(3)]
+                  for p in range(24)]
+    SentenceEncoder(**{**ENGINE, "d_model": 16, "n_layers": 1, "n_heads": 2, "d_ff": 32, "batch_size": 16,
+                       "val_paragraphs": 0, "epochs": 2, "word_weight": 0.5, "word_fade": True}).fit(paragraphs)
+    steps = len(clock)
+    assert steps >= 4 and clock == [step / steps for step in range(steps)]  # before each step: steps taken / all

@@ -158,3 +158,26 @@ def test_debian_archive_reader(tmp_path):
     archive = fetch.Archive(deb)
     assert list(archive.names("usr/share/doc/")) == ["usr/share/doc/x/a.rst.txt"]
     assert archive.read("usr/share/doc/x/a.rst.txt") == b"Hello, docs.\n"
+
+
+def test_kernel_docs_keep_the_english_prose_of_gzipped_rest(tmp_path):
+    import gzip
+
+    from firth.data import builders
+
+    prefix = "usr/share/doc/linux-doc-6.1/Documentation/"
+    files = {prefix + "mm/index.rst.gz": "Memory\n======\n\nPages are the unit of memory.\n\n.. code-block:: c\n\n   int x;\n",
+             prefix + "translations/it_IT/index.rst.gz": "Pagine\n======\n\nLe pagine sono unità.\n",
+             prefix + "mm/notes.txt.gz": "Not reST.\n"}
+
+    class Archive:  # the two calls a builder makes of firth.data.fetch.Archive
+        def names(self, start: str = ""):
+            return iter(sorted(n for n in files if n.startswith(start)))
+
+        def read(self, name: str) -> bytes:
+            return gzip.compress(files[name].encode())
+
+    counts = builders.kernel_docs(Archive(), tmp_path)
+    rows = [json.loads(line) for line in (tmp_path / "paragraphs.jsonl").read_text().splitlines()]
+    assert rows == [{"doc": "mm/index", "text": "Pages are the unit of memory."}]
+    assert counts == {"documents": 1, "paragraphs": 1, "words": 6}

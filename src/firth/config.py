@@ -322,7 +322,9 @@ class EncoderConfig(TrainConfig):
     learn_scale: bool = option(False, "bxent: sigmoid(a x cosine + b) with a learned scale a and bias b (SigLIP's "
                                       "form) instead of (cosine + 1) / 2")
     pos_weight: float | None = option(None, "bxent: weight of the same-paragraph pairs")
-    word_weight: float = option(0.0, "weight of the word-level BXENT head (0: none)")
+    word_weight: float = option(0.0, "weight of the word-level BXENT head on the input layer's word vectors (0: none)")
+    word_fade: bool = option(False, "curriculum: the word-level head's weight fades linearly from word_weight to 0 "
+                                    "over training while the sentence losses take its share (the 2018 write-up)")
     teacher: str | None = option(None, "a local sentence-transformers model directory to distill from (its "
                                        "vectors of the training sentences are computed once and cached)")
     distill: str = option("cosine", "how the sentence vectors are compared with the teacher's (cosine needs "
@@ -363,6 +365,8 @@ class EncoderConfig(TrainConfig):
         _fraction(self, "distill_weight")
         _fraction(self, "dropout", below_one=True)
         _positive_finite(self, "temperature", "pos_weight", optional=True)
+        if self.word_fade and not self.word_weight:
+            raise FirthError("word_fade fades the word-level head, which needs word_weight above 0.")
         if self.learn_scale and self.loss != "bxent":
             raise FirthError(f"learn_scale is for the bxent loss; {self.loss!r} has its own temperature.")
         if self.batch_size < 2 * self.max_per_paragraph:

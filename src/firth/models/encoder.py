@@ -86,7 +86,7 @@ __all__ = ["EncoderConfig", "EncoderOutput", "SentenceEncoder", "SentenceEncoder
 class EncoderOutput(NamedTuple):
     sentences: torch.Tensor  # [batch, width]
     transformer: torch.Tensor | None  # [batch, pooled width]: the Transformer channel alone, beside a lexical one
-    words: torch.Tensor  # [batch, length, d_model], the last layer's word vectors
+    words: torch.Tensor  # [batch, length, d_model], the input layer's word vectors (the word-level head's)
     mask: torch.Tensor  # [batch, length], True at real words
     logit: tuple[torch.Tensor, torch.Tensor] | None = None  # the learned (log scale, bias) of bxent, if any
 
@@ -252,11 +252,11 @@ class SentenceEncoderNet(nn.Module):
         transformer = torch.cat([pool(h, mask, self.config.pooling) for h in padded], dim=1)
         logit = (self.logit_scale, self.logit_bias) if self.config.learn_scale else None
         if self.idf is None:
-            return EncoderOutput(self.head(transformer), None, padded[-1], mask, logit)
+            return EncoderOutput(self.head(transformer), None, pad(words, mask), mask, logit)
         share = self.config.lexical_share
         mixed = torch.cat([math.sqrt(1 - share) * F.normalize(transformer, dim=1),
                            math.sqrt(share) * F.normalize(self.lexical_bag(batch), dim=1)], dim=1)
-        return EncoderOutput(self.head(mixed), transformer, padded[-1], mask, logit)
+        return EncoderOutput(self.head(mixed), transformer, pad(words, mask), mask, logit)
 
     def static_sentences(self, docs: Sequence[Sequence[str]]) -> torch.Tensor:
         """What forward gives a static tier with no lexical channel, from its cached word vectors."""
@@ -333,7 +333,7 @@ class SentenceEncoder:
         vectors = self._teacher_vectors(paragraphs)
         objective = EncoderObjective(make_loss(config.loss, **config.loss_options), config.word_weight, gather=gather,
                                      ranks=distributed.world_size(), distillation=Distillation(config.distill),
-                                     distill_weight=config.distill_weight)
+                                     distill_weight=config.distill_weight, word_fade=config.word_fade)
         if isinstance(paragraphs, ParagraphSources):
             data = ParagraphStream(paragraphs, config.projection_config, config.batch_size, config.max_per_paragraph,
                                    config.max_words, hold_out=config.val_paragraphs, seed=config.seed,

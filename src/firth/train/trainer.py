@@ -150,6 +150,8 @@ class Trainer:
         for x, y, rows in batches:
             running.waited += time.perf_counter() - waiting_since
             self._set_lr(total_steps)
+            if hasattr(self.loss_fn, "set_progress"):  # a loss with a curriculum (firth.losses.objective)
+                self.loss_fn.set_progress(self.step / total_steps)
             loss, logits, y = self._loss(x, y)
             self.optimizer.zero_grad(set_to_none=True)
             value = loss.item()
