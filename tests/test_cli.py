@@ -44,6 +44,21 @@ def test_train_eval_predict(cli, fixtures, tmp_path):
     assert abs(sum(rows[0]["probabilities"].values()) - 1) < 1e-4
 
 
+def test_train_on_a_headerless_file(cli, tmp_path):
+    rows = [("business", "shares rose sharply"), ("sports", "the team won the cup"), ("business", "profits fell"),
+            ("sports", "a late goal won it")] * 3
+    data = tmp_path / "train.txt"
+    data.write_text("".join(f"{label}\t{text}\n" for label, text in rows), encoding="utf-8")
+    for extra in ([], ["--no-header"]):
+        code, out, err = cli("classify", "train", str(data), "--features", "counts", "--epochs", "1", "--quiet",
+                             "--out", str(tmp_path / f"run{len(extra)}"), "--device", "cpu", *extra)
+        assert code == 0, err
+        from firth.models.classifier import TextClassifier
+
+        model = TextClassifier.load(tmp_path / f"run{len(extra)}" / "model")
+        assert sorted(model.classes_) == ["business", "sports"]  # the labels, not the texts
+
+
 def _trained_model(tmp) -> str:
     """A tiny model (business/sports) for the eval and predict error cases."""
     data = _write(tmp / "train.tsv", b"text\tlabel\nshares rose\tbusiness\nthe team won\tsports\n")
@@ -75,6 +90,11 @@ BAD_INPUTS = {
                                     "e2.tsv: line 3 has an empty text"),
     "no vocabulary": (lambda tmp: ["classify", "train", _write(tmp / "v.tsv", b"text\tlabel\nab\ta\ncd\tb\n")],
                       "features 'tfidf' could not be fitted on the training texts"),
+    "ambiguous headerless table": (lambda tmp: ["classify", "train", _write(tmp / "h.tsv", b"a b\tc d\ne f\tg h\n")],
+                                   "neither of the two columns looks like the label"),
+    "named column without a header": (lambda tmp: ["classify", "train", _write(tmp / "n.tsv", b"a\tgood one\n"),
+                                                   "--no-header", "--text-column", "review"],
+                                      "without a header, columns are numbers"),
     "malformed feature param": (lambda tmp: ["classify", "train", "bbc-news", "--feature-param", "mode"],
                                 "--feature-param 'mode' is not KEY=VALUE"),
 }

@@ -85,3 +85,53 @@ def test_fasttext_line_without_label(tmp_path):
     path.write_text("__label__a good\nno label here\n", encoding="utf-8")
     with pytest.raises(FirthError, match=r"line 2 does not start with __label__LABEL"):
         read_labelled(path, format="fasttext")
+
+
+LABEL_TEXT = ["fresh\tA warm, funny film.", "rotten\tDull and far too long.", "fresh\tThe cast shines.",
+              "rotten\tA mess from start to end."]
+
+
+@pytest.mark.parametrize("name", ["train.tsv", "train.txt"])
+def test_a_headerless_label_tab_text_file_is_detected(tmp_path, name):
+    path = tmp_path / name
+    path.write_text("\n".join(LABEL_TEXT) + "\n", encoding="utf-8")
+    data = read_labelled(path)
+    assert data.labels == ["fresh", "rotten", "fresh", "rotten"] and data.texts[0] == "A warm, funny film."
+    assert read_labelled(path, header=False) == data
+    flipped = tmp_path / "flipped.tsv"  # text first: the short, repeating column is still found
+    flipped.write_text("\n".join("\t".join(line.split("\t")[::-1]) for line in LABEL_TEXT) + "\n", encoding="utf-8")
+    assert read_labelled(flipped) == data
+
+
+def test_headerless_columns_by_number(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("1,great film,5\n2,awful,1\n3,fine,5\n", encoding="utf-8")
+    data = read_labelled(path, text_column=1, label_column=2)
+    assert data.texts == ["great film", "awful", "fine"] and data.labels == ["5", "1", "5"]
+    assert read_labelled(path, text_column="1", label_column="2", header=False) == data  # as the CLI passes them
+    with pytest.raises(FirthError, match=r"d\.csv: line 2 has 2 fields; the label and text are in columns 3 and 1"):
+        path.write_text("1,great film,5,x\n2,awful\n", encoding="utf-8")
+        read_labelled(path, text_column=1, label_column=3)
+
+
+@pytest.mark.parametrize("content, message", [
+    ("id\treview\tstars\n1\tgreat film\t5\n2\tawful\t1\n",  # a header with other names, three columns
+     "the first line names no 'label' and 'text' columns, and the rows have 3 fields, not two"),
+    ("one text\nanother\n", "the rows have 1 field, not two"),
+    ("category\treview\nfresh\tA warm film.\nrotten\tDull.\nfresh\tFine.\n",  # a header with other names
+     "neither of the two columns looks like the label"),
+    ("a b c\td e f\ng h i\tj k l\n", "neither of the two columns looks like the label"),
+])
+def test_an_ambiguous_table_is_a_clear_error(tmp_path, content, message):
+    path = tmp_path / "d.tsv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(FirthError, match=message) as error:
+        read_labelled(path)
+    assert "pass --no-header" in str(error.value) and str(error.value).count(".") >= 1
+
+
+def test_no_header_takes_column_numbers_only(tmp_path):
+    path = tmp_path / "d.tsv"
+    path.write_text("\n".join(LABEL_TEXT) + "\n", encoding="utf-8")
+    with pytest.raises(FirthError, match="without a header, columns are numbers"):
+        read_labelled(path, text_column="review", header=False)

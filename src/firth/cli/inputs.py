@@ -20,8 +20,14 @@ def add_reader_options(parser) -> None:
     from firth.text.readers import FORMATS
 
     parser.add_argument("--format", choices=FORMATS, help="file format (default: from the extension)")
-    parser.add_argument("--text-column", default="text", help="CSV/TSV column or JSON key of the text")
-    parser.add_argument("--label-column", default="label", help="CSV/TSV column or JSON key of the label")
+    parser.add_argument("--text-column", default="text",
+                        help="CSV/TSV column (a header name, or a number from 0 without one) or JSON key of the text")
+    parser.add_argument("--label-column", default="label",
+                        help="CSV/TSV column (a header name, or a number from 0 without one) or JSON key of the label")
+    parser.add_argument("--no-header", dest="header", action="store_const", const=False, default=None,
+                        help="the CSV/TSV file has no header: label in column 0 and text in 1 unless numbered "
+                             "otherwise (default: a first line naming the columns is a header; a headerless "
+                             "two-column file is recognized by its short, repeating labels)")
 
 
 def labelled(data: str, args, split: str):
@@ -30,7 +36,7 @@ def labelled(data: str, args, split: str):
     from firth.text.readers import read_labelled
 
     if Path(data).exists():
-        return read_labelled(data, args.format, args.text_column, args.label_column)
+        return read_labelled(data, args.format, args.text_column, args.label_column, args.header)
     if data in DATASETS:
         if DATASETS[data].kind != "classification":
             raise FirthError(f"dataset {data!r} is a {DATASETS[data].kind} dataset, not a labelled one.")

@@ -1,4 +1,5 @@
-"""Readers for labelled text: TSV/CSV, JSON lines, fastText lines, folder-per-label.
+"""Readers for labelled text: TSV/CSV (with a header, or headerless `label<TAB>text`), JSON lines,
+fastText lines, folder-per-label.
 
 Every reader streams `Example(text, label)` pairs, so a file larger than memory
 can be read; `read_labelled` collects them and checks that there is data.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import itertools
 import json
 import os
 import select
@@ -22,6 +24,7 @@ from firth.errors import FirthError
 
 FORMATS = ("csv", "tsv", "jsonl", "fasttext", "folder")
 FASTTEXT_PREFIX = "__label__"
+SNIFF_ROWS = 200  # rows read to tell a headerless table's label column from its text column
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
@@ -74,19 +77,26 @@ def detect_format(path: str | os.PathLike) -> str:
 def iter_labelled(
     path: str | os.PathLike,
     format: str | None = None,
-    text_column: str = "text",
-    label_column: str = "label",
+    text_column: str | int = "text",
+    label_column: str | int = "label",
+    header: bool | None = None,
 ) -> Iterator[Example]:
     """Stream labelled examples from `path` in `format` (guessed when None).
 
     `text_column`/`label_column` name the CSV/TSV header columns or JSON keys.
+    A CSV/TSV file has a header naming them, or none (`header=False`, or
+    column indices given): then the columns are indices, label 0 and text 1
+    by default, fastText's and most corpora's `label<TAB>text`. With
+    `header=None` a first line that does not name the columns is read as
+    data when the file has two columns and one of them is clearly the label
+    (few distinct, short values); anything less clear is a FirthError.
     """
     path = Path(path)
     if not path.exists():
         raise FirthError(f"{path}: no such file or directory.")
     format = format or detect_format(path)
     if format in ("csv", "tsv"):
-        located = _iter_table(path, "," if format == "csv" else "\t", text_column, label_column)
+        located = _iter_table(path, "," if format == "csv" else "\t", text_column, label_column, header)
     elif format == "jsonl":
         located = _iter_jsonl(path, text_column, label_column)
     elif format == "fasttext":
@@ -111,12 +121,13 @@ def _checked(path: Path, located: Iterator[tuple[str, Example]]) -> Iterator[Exa
 def read_labelled(
     path: str | os.PathLike,
     format: str | None = None,
-    text_column: str = "text",
-    label_column: str = "label",
+    text_column: str | int = "text",
+    label_column: str | int = "label",
+    header: bool | None = None,
 ) -> LabelledTexts:
-    """Read all examples of a labelled file or folder; empty data is an error."""
+    """Read all examples of a labelled file or folder (see iter_labelled); empty data is an error."""
     texts, labels = [], []
-    for text, label in iter_labelled(path, format, text_column, label_column):
+    for text, label in iter_labelled(path, format, text_column, label_column, header):
         texts.append(text)
         labels.append(label)
     if not texts:
@@ -124,26 +135,81 @@ def read_labelled(
     return LabelledTexts(texts, labels)
 
 
-def _iter_table(path: Path, delimiter: str, text_column: str, label_column: str) -> Iterator[tuple[str, Example]]:
-    rows = csv.reader((line for _, line in iter_lines(path)), delimiter=delimiter)
-    header = next(rows, None)
-    if header is None:
+def _iter_table(path: Path, delimiter: str, text_column: str | int, label_column: str | int,
+                header: bool | None) -> Iterator[tuple[str, Example]]:
+    reader = csv.reader((line for _, line in iter_lines(path)), delimiter=delimiter)
+    rows = ((reader.line_num, row) for row in reader)  # each row with the line it ends on
+    first = next(rows, None)
+    if first is None:
         return
-    header = [name.strip() for name in header]
+    names = [name.strip() for name in first[1]]
+    named = all(isinstance(c, str) and not c.isdigit() for c in (text_column, label_column))
+    if header or (header is None and named and {text_column, label_column} & set(names)):  # one named: a header
+        i_text, i_label, width = _named_columns(path, names, text_column, label_column)
+    else:  # no header: the first line is data, and the first rows tell the columns apart
+        first_rows = [first, *itertools.islice(rows, SNIFF_ROWS - 1)]
+        i_text, i_label = _unnamed_columns(path, [row for _, row in first_rows], text_column, label_column,
+                                           header, named)
+        rows, width = itertools.chain(first_rows, rows), None
+    for line, row in rows:
+        if not row:
+            continue
+        if width is not None and len(row) != width:
+            raise FirthError(f"{path}: line {line} has {len(row)} fields but the header has {width}.")
+        if len(row) <= max(i_text, i_label):
+            raise FirthError(f"{path}: line {line} has {len(row)} fields; the label and text are in columns "
+                             f"{i_label} and {i_text} (counted from 0).")
+        yield f"line {line}", Example(row[i_text], row[i_label].strip())
+
+
+def _named_columns(path: Path, header: list[str], text_column: str | int,
+                   label_column: str | int) -> tuple[int, int, int]:
+    """(text index, label index, fields a row has) from a header row that names the columns."""
     for wanted in (text_column, label_column):
-        if wanted not in header:
+        if str(wanted) not in header:
             raise FirthError(
                 f"{path}: no column named {wanted!r} in the header (columns: {', '.join(header)})."
             )
-    i_text, i_label = header.index(text_column), header.index(label_column)
-    for row in rows:
-        if not row:
-            continue
-        if len(row) != len(header):
-            raise FirthError(
-                f"{path}: line {rows.line_num} has {len(row)} fields but the header has {len(header)}."
-            )
-        yield f"line {rows.line_num}", Example(row[i_text], row[i_label].strip())
+    return header.index(str(text_column)), header.index(str(label_column)), len(header)
+
+
+def _unnamed_columns(path: Path, rows: list[list[str]], text_column: str | int, label_column: str | int,
+                     header: bool | None, named: bool) -> tuple[int, int]:
+    """(text index, label index) of a headerless table: given as indices, or told apart in its first rows."""
+    if not named:
+        return int(text_column), int(label_column)
+    if header is False:
+        if (text_column, label_column) != ("text", "label"):
+            raise FirthError(f"{path}: without a header, columns are numbers (label 0 and text 1 by default); "
+                             f"got {label_column!r} and {text_column!r}.")
+        return 1, 0
+    usage = (f"pass --no-header (label in column 0, text in column 1; other columns by number with "
+             f"--label-column/--text-column), or give the file a header naming {label_column!r} and {text_column!r}")
+    widths = {len(row) for row in rows if row}
+    if widths != {2}:
+        counts = " or ".join(map(str, sorted(widths)))
+        raise FirthError(f"{path}: the first line names no {label_column!r} and {text_column!r} columns, and the rows "
+                         f"have {counts} field{'' if widths == {1} else 's'}, not two, so which holds the label is "
+                         f"unclear; {usage}.")
+    label = _label_side(rows)
+    if label is None:
+        raise FirthError(f"{path}: the first line names no {label_column!r} and {text_column!r} columns, and neither "
+                         f"of the two columns looks like the label (fewer distinct and shorter values); {usage}.")
+    return 1 - label, label
+
+
+def _label_side(rows: list[list[str]]) -> int | None:
+    """0 or 1: the column whose values repeat (at most half distinct) and are shorter than the other's, and
+    whose first value is seen again (a first line that is a header with other names would not be); else None."""
+    rows = [row for row in rows if row]
+    for side in (0, 1):
+        values, other = [row[side].strip() for row in rows], [row[1 - side] for row in rows]
+        repeats = len(rows) < 2 or len(set(values)) <= max(1, len(values) // 2)
+        shorter = sum(map(len, values)) < sum(map(len, other)) / 2
+        first_seen_again = len(rows) < 2 or values[0] in values[1:]
+        if repeats and shorter and first_seen_again:
+            return side
+    return None
 
 
 def iter_json_records(path: str | os.PathLike, required: tuple[str, ...]) -> Iterator[tuple[int, dict]]:
