@@ -188,7 +188,7 @@ def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
 
 def test_every_help_shows_each_options_default():
     verbs = [verb for family in _subparsers(build_parser()).values() for verb in _subparsers(family).values()]
-    assert len(verbs) == 15
+    assert len(verbs) == 16
     for verb in verbs:
         options = [a for a in verb._actions if a.option_strings and not a.required and a.default is not argparse.SUPPRESS]
         for action in options:

@@ -254,7 +254,7 @@ class ClassifierConfig(TrainConfig):
     C: float | None = option(None, "inverse L2 strength as in LogisticRegression (weight decay 1/(C x training "
                                    "texts)); overrides weight_decay")
     monitor: str = option("val_loss", "the validation metric early stopping follows",
-                          choices=("val_loss", "val_acc"))
+                          choices=("val_loss", "val_acc", "val_macro_f1"))
     val_fraction: float = option(0.1, "share of the training data held out for early stopping (0: none)")
 
     def __post_init__(self):
@@ -262,7 +262,7 @@ class ClassifierConfig(TrainConfig):
         check_choice("model", self.model, registry.MODELS)
         check_choice("features", self.features_name, registry.FEATURES)
         check_choice("pooling", self.pooling, registry.SGNN_POOLINGS)
-        check_choice("monitor", self.monitor, ("val_loss", "val_acc"))
+        check_choice("monitor", self.monitor, ("val_loss", "val_acc", "val_macro_f1"))
         if self.model == "sgnn" and self.features_name != "projection":
             raise FirthError("the sgnn model reads words through the projection; use features 'projection'.")
         if not self.hidden or min(self.hidden) < 1:

@@ -11,8 +11,10 @@ from firth.cli.inputs import (
     add_reader_options,
     add_shard_option,
     check_output,
+    duration,
     family,
     labelled,
+    positive_int,
     prepare_run_dir,
     shard_path,
 )
@@ -22,6 +24,8 @@ from firth.config import ClassifierConfig
 from firth.errors import FirthError
 from firth.text.readers import text_batches
 
+FEATURE_NAMES = ("tfidf", "counts", "ppmi", "glove", "projection")  # firth.registry.FEATURES (a test keeps them equal)
+MODEL_NAMES = ("softmax", "mlp", "sgnn")  # firth.registry.MODELS
 MAX_CONFUSION_CLASSES = 50  # a confusion matrix plot with more classes is unreadable and costs n^2 memory
 
 
@@ -36,6 +40,34 @@ def add(families) -> None:
     train.add_argument("--test", metavar="FILE", help="a labelled file to evaluate on after training")
     add_training_options(train, ClassifierConfig, None, "run directory (default: runs/<data>)")
     train.set_defaults(run=train_)
+
+    tune = add_parser(
+        verbs, "tune", "Search features, model and settings on validation data within a time budget, then train "
+        "the best.",
+        "Search on DATA's training texts only (a stratified 20% held out for validation, or 3 folds under 1,000 "
+        "texts): Optuna's TPE sampler proposes settings, trials that fall behind stop early, and the search ends "
+        "in time to train the best settings on all of DATA. Writes trials.jsonl, trials.png and the model; a "
+        "registry name's test split (or --test) is scored once, at the end.")
+    tune.add_argument("data", metavar="DATA")
+    add_reader_options(tune)
+    tune.add_argument("--budget", type=duration, default=300.0, metavar="TIME",
+                      help="wall-clock time for the whole job, search and final training: 300, 90s, 5m, 1h")
+    tune.add_argument("--metric", choices=("acc", "macro_f1"), default="acc", help="the validation score to maximize")
+    tune.add_argument("--features", nargs="+", choices=FEATURE_NAMES, metavar="NAME",
+                      help=f"featurizers to search ({', '.join(FEATURE_NAMES)}; default: tfidf, and the sgnn's "
+                           "projection)")
+    tune.add_argument("--model", nargs="+", choices=MODEL_NAMES, metavar="NAME",
+                      help=f"networks to search ({', '.join(MODEL_NAMES)}; default: softmax and sgnn)")
+    tune.add_argument("--n-trials", type=positive_int, metavar="N", help="stop after N trials (default: the budget "
+                                                                         "alone decides)")
+    tune.add_argument("--seed", type=int, default=0, help="seed of the validation split, the sampler and training")
+    tune.add_argument("--device", default="auto", help="auto, cpu or cuda (cuda:N)")
+    tune.add_argument("--test", metavar="FILE", help="a labelled file to evaluate the final model on")
+    tune.add_argument("--out", metavar="DIR", help="directory of the search (default: runs/<data>-tune)")
+    tune.add_argument("--resume", action="store_true", help="continue the search in --out (its trials are kept)")
+    tune.add_argument("--overwrite", action="store_true", help="replace an earlier search in --out")
+    tune.add_argument("--quiet", action="store_true", help="no line per trial, no progress bars")
+    tune.set_defaults(run=tune_)
 
     evaluate = add_parser(verbs, "eval", "Accuracy, macro-F1, per-class report, confusion matrix.")
     evaluate.add_argument("model", metavar="MODEL")
@@ -64,7 +96,6 @@ def _report_scores(name: str, labels, predicted) -> dict[str, float]:
 
 
 def train_(args) -> None:
-    from firth.data import DATASETS
     from firth.models.classifier import TextClassifier
     from firth.train import distributed
 
@@ -79,15 +110,73 @@ def train_(args) -> None:
           f"{len(clf.classes_)} classes, {len(clf.history_)} epochs")
     clf.card_["data"]["source"] = describe_sources([args.data], "train")
     clf.card_["command"] = command_line(args)
-    test_source = args.test or (args.data if args.data in DATASETS and not Path(args.data).exists() else None)
-    if test_source is not None:
-        test = labelled(test_source, args, "test")
-        scores = _report_scores("test", test.labels, clf.predict(test.texts))
-        where = f"{test_source} test split" if test_source in DATASETS and not Path(test_source).exists() else test_source
-        clf.card_["metrics"].update({f"test {name} ({where}, {len(test.labels)} documents)": value
-                                     for name, value in scores.items()})
+    _test_once(clf, args)
     clf.save(out / "model")
     print(f"model: {out / 'model'}  metrics: {out / 'metrics.jsonl'}  plot: {out / 'learning_curve.png'}")
+
+
+def tune_(args) -> None:
+    import shutil
+
+    from firth.evaluate.plots import plot_trials
+    from firth.models.classifier import TextClassifier
+    from firth.train.search import JOURNAL, TRIALS
+
+    out = Path(args.out or Path("runs") / f"{Path(args.data).stem}-tune")
+    if out.exists() and not out.is_dir():
+        raise FirthError(f"{out}: is a file, not a directory; give --out a directory.")
+    if args.overwrite and not args.resume:
+        for name in (JOURNAL, TRIALS, "trials.png"):
+            (out / name).unlink(missing_ok=True)
+        shutil.rmtree(out / "run", ignore_errors=True)
+    train = labelled(args.data, args, "train")
+    shown = None if args.quiet else _show_trial
+    clf = TextClassifier.tune(train.texts, train.labels, budget_s=args.budget, metric=args.metric,
+                              features=args.features, models=args.model, n_trials=args.n_trials, seed=args.seed,
+                              out_dir=out, resume=args.resume, on_trial=shown, device=args.device,
+                              progress=not args.quiet)
+    print(_trials_table(clf.search_, args.metric))
+    plot_trials(clf.search_, args.metric, out / "trials.png")
+    tuning = clf.card_["data"]["tuning"]
+    print(f"best: {clf.config_.model} on {clf.config_.features_name} features, validation {args.metric} "
+          f"{tuning['best validation score']:.4f}; {tuning['trials']} trials in {tuning['seconds']:.0f} s "
+          f"(budget {args.budget:.0f} s)")
+    _test_once(clf, args)
+    clf.card_["data"]["source"] = describe_sources([args.data], "train")
+    clf.card_["command"] = command_line(args)
+    clf.save(out / "model")
+    print(f"model: {out / 'model'}  trials: {out / TRIALS}  plot: {out / 'trials.png'}")
+
+
+def _show_trial(record) -> None:
+    score = "-" if record.score is None else f"{record.score:.4f}"
+    print(f"trial {record.number:3}: {record.state:8} {score}  {record.seconds:6.1f} s  "
+          f"{record.params.get('family', '')}", flush=True)
+
+
+def _trials_table(records, metric: str) -> str:
+    """The trials, best first: state, score, seconds and settings."""
+    lines = [f"{'trial':>5}  {'state':8}  {metric:>8}  {'seconds':>7}  settings"]
+    ranked = sorted(records, key=lambda r: (r.state != "complete", -(r.score or 0), r.number))
+    for r in ranked:
+        score = "-" if r.score is None else f"{r.score:.4f}"
+        settings = ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in r.params.items())
+        lines.append(f"{r.number:5}  {r.state:8}  {score:>8}  {r.seconds:7.1f}  {settings}")
+    return "\n".join(lines)
+
+
+def _test_once(clf, args) -> None:
+    """Score the final model on the test data (a registry name's test split, or --test) into its card."""
+    from firth.data import DATASETS
+
+    test_source = args.test or (args.data if args.data in DATASETS and not Path(args.data).exists() else None)
+    if test_source is None:
+        return
+    test = labelled(test_source, args, "test")
+    scores = _report_scores("test", test.labels, clf.predict(test.texts))
+    where = f"{test_source} test split" if test_source in DATASETS and not Path(test_source).exists() else test_source
+    clf.card_["metrics"].update({f"test {name} ({where}, {len(test.labels)} documents)": value
+                                 for name, value in scores.items()})
 
 
 def eval_(args) -> None:

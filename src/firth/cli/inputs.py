@@ -74,6 +74,19 @@ def positive_int(text: str) -> int:
     return value
 
 
+def duration(text: str) -> float:
+    """An argparse type: seconds, as `300`, `300s`, `5m` or `1h`."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    number, unit = (text[:-1], units[text[-1]]) if text and text[-1] in units else (text, 1)
+    try:
+        seconds = float(number) * unit
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0 or seconds == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive duration such as 300, 90s, 5m or 1h, got {text!r}")
+    return seconds
+
+
 def shard(text: str) -> tuple[int, int]:
     """An argparse type: `I/N` (this process takes every N-th line from line I + 1 on), or `rank`, torchrun's."""
     if text == "rank":

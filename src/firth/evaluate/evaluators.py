@@ -30,19 +30,21 @@ def to_device(x, device: torch.device):
 
 
 class LossEvaluator(Evaluator):
-    """Mean loss, and accuracy of the class logits, of a model over a dataset indexed by lists of rows.
+    """Mean loss, and accuracy and macro-F1 of the class logits, of a model over a dataset indexed by lists of rows.
 
-    `primary_metric` is "loss" (lower is better) or "acc" (higher is better);
-    `accuracy=False` leaves accuracy out, for outputs that are not class logits.
+    `primary_metric` is "loss" (lower is better), "acc" or "macro_f1" (higher
+    is better); `accuracy=False` leaves accuracy and macro-F1 out, for outputs
+    that are not class logits. Macro-F1 averages F1 over the classes present
+    in the data's labels or predictions (scikit-learn's f1_score, average="macro").
     """
 
-    GREATER_IS_BETTER = {"loss": False, "acc": True}
+    GREATER_IS_BETTER = {"loss": False, "acc": True, "macro_f1": True}
 
     def __init__(self, data, primary_metric: str = "loss", loss_fn: nn.Module | None = None,
                  batch_size: int = 256, accuracy: bool = True):
-        if primary_metric not in self.GREATER_IS_BETTER or (primary_metric == "acc" and not accuracy):
+        if primary_metric not in self.GREATER_IS_BETTER or (primary_metric != "loss" and not accuracy):
             raise ValueError(f"primary_metric must be one of {', '.join(self.GREATER_IS_BETTER)}, "
-                             "and acc only with accuracy")
+                             "and acc or macro_f1 only with accuracy")
         self.data, self.batch_size, self.accuracy = data, batch_size, accuracy
         self.primary_metric = primary_metric
         self.greater_is_better = self.GREATER_IS_BETTER[primary_metric]
@@ -52,16 +54,33 @@ class LossEvaluator(Evaluator):
     def __call__(self, model: nn.Module) -> dict[str, float]:
         model.eval()
         device = next(model.parameters()).device
-        total, correct, seen = 0.0, 0, 0
+        total, seen, truth, guesses = 0.0, 0, [], []
         for rows in _row_batches(len(self.data), self.batch_size):
             x, y = self.data[rows]
             y = y.to(device)
             logits = model(to_device(x, device))
             total += self.loss_fn(logits, y).item() * len(y)
             if self.accuracy:
-                correct += (logits.argmax(1) == y).sum().item()
+                truth.append(y.cpu())
+                guesses.append(logits.argmax(1).cpu())
             seen += len(y)
-        return {"loss": total / max(seen, 1), **({"acc": correct / max(seen, 1)} if self.accuracy else {})}
+        scores = {"loss": total / max(seen, 1)}
+        if self.accuracy:
+            truth, guesses = (torch.cat(t) if t else torch.zeros(0, dtype=torch.long) for t in (truth, guesses))
+            scores.update(acc=(truth == guesses).float().mean().item() if seen else 0.0,
+                          macro_f1=macro_f1(truth, guesses))
+        return scores
+
+
+def macro_f1(truth: torch.Tensor, guesses: torch.Tensor) -> float:
+    """F1 averaged over the classes present in `truth` or `guesses` (scikit-learn's average="macro")."""
+    classes = torch.unique(torch.cat([truth, guesses]))
+    if not len(classes):
+        return 0.0
+    hits = torch.stack([((guesses == c) & (truth == c)).sum() for c in classes]).float()
+    predicted = torch.stack([(guesses == c).sum() for c in classes]).float()
+    actual = torch.stack([(truth == c).sum() for c in classes]).float()
+    return (2 * hits / (predicted + actual)).mean().item()
 
 
 def _row_batches(n: int, size: int) -> list[Sequence[int]]:

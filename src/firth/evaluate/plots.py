@@ -108,3 +108,28 @@ def plot_similarity_heatmap(similarity: np.ndarray, expected: np.ndarray, labels
             ax.set_yticks(range(n), short if ax is axes[0] else [], fontsize=7)
         fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     _save(fig, path)
+
+
+def plot_trials(records: Sequence, metric: str, path: str | os.PathLike) -> None:
+    """A search's trials in order: each trial's best validation score (completed: dots, one colour a
+    family; stopped early: crosses) and the best so far."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    families = sorted({r.params.get("family", "") for r in records})
+    colours = dict(zip(families, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 4))
+    for family in families:
+        for state, marker in (("complete", "o"), ("pruned", "x")):
+            shown = [r for r in records if r.params.get("family", "") == family and r.state == state
+                     and r.score is not None]
+            if shown:
+                ax.scatter([r.number for r in shown], [r.score for r in shown], marker=marker,
+                           color=colours[family], label=f"{family} ({'stopped early' if state == 'pruned' else state})")
+    complete = sorted((r.number, r.score) for r in records if r.state == "complete" and r.score is not None)
+    if complete:
+        ax.step([n for n, _ in complete], np.maximum.accumulate([s for _, s in complete]), where="post",
+                color="black", linewidth=1, label="best so far")
+    ax.set_xlabel("trial")
+    ax.set_ylabel(f"validation {metric}")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.suptitle("hyper-parameter search")
+    _save(fig, path)

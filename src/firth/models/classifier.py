@@ -17,8 +17,9 @@ featurizer's `features.json` + `features.safetensors` (feature models) and
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from firth import registry
+from firth.registry import check_choice
 from firth.config import ClassifierConfig, check_bytes, config_from_saved, configured
 from firth.data.splits import stratified_split
 from firth.errors import FirthError
@@ -42,6 +44,9 @@ from firth.train.trainer import Trainer
 
 LABELS = "labels.json"
 NET_OPTIONS = "--hidden (or the features' size)"
+TUNE_METRICS = ("acc", "macro_f1")
+SMALL_DATA = 1000  # fewer training texts than this are tuned by 3-fold cross-validation
+VALIDATION_SHARE = 0.2
 
 
 @configured(ClassifierConfig)
@@ -55,21 +60,31 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     # ---- training -----------------------------------------------------------
 
     def fit(self, texts: Sequence[str], labels: Sequence[str], out_dir: str | Path | None = None,
-            resume: bool = False) -> "TextClassifier":
+            resume: bool = False, validation: tuple[Sequence[str], Sequence[str]] | None = None,
+            on_record: Callable[[dict], None] | None = None) -> "TextClassifier":
         """Fit the featurizer and train the network.
 
         With `out_dir` the run writes its configuration, metrics, learning
         curve and checkpoints there; `resume` continues from that checkpoint.
+        `validation` (texts, labels) is what early stopping watches instead of
+        a `val_fraction` carved from the training data (as Keras' validation_data);
+        `on_record` is told every record the Trainer logs.
         """
         texts, labels = list(texts), [str(y) for y in labels]
         _check_fit_data(texts, labels)
         self.config_ = config = self.config
         self.classes_ = np.array(sorted(set(labels)))
+        if validation is not None:
+            _check_validation(validation, self.classes_)
+            train_idx = list(range(len(texts)))
+            val_idx = list(range(len(texts), len(texts) + len(validation[0])))
+            texts, labels = texts + list(validation[0]), labels + [str(y) for y in validation[1]]
+        else:
+            train_idx, val_idx = self._validation_split(labels)
         y = np.searchsorted(self.classes_, labels)
-        train_idx, val_idx = self._validation_split(labels)
-        counts = Counter(labels)
+        counts = Counter(labels[i] for i in train_idx)
         self.card_ = new_card(self._summary(), {
-            "documents": len(texts), "classes": dict(sorted(counts.items())) if len(counts) <= 20 else len(counts),
+            "documents": len(train_idx), "classes": dict(sorted(counts.items())) if len(counts) <= 20 else len(counts),
             "held out for early stopping": len(val_idx)})
         if not self._net_class().reads_words:
             self.features_ = _construct(feature_class(config.features_name), config.feature_params,
@@ -87,7 +102,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         if out_dir and distributed.is_main():
             write_run_config(out_dir, config)
         engine = dataclasses.replace(config, weight_decay=self._weight_decay(len(train_idx)))
-        trainer = Trainer(self.model_, engine, out_dir=out_dir)
+        trainer = Trainer(self.model_, engine, out_dir=out_dir, on_record=on_record)
         val = LossEvaluator(data.subset(val_idx), config.monitor.removeprefix("val_"), batch_size=config.batch_size)
         self.history_ = trainer.fit(data.subset(train_idx), val if val_idx else None, resume=resume)  # none: tiny data
         self.model_ = trainer.model.cpu().eval()
@@ -96,6 +111,66 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             self.card_["metrics"][f"best validation {config.monitor.removeprefix('val_')} (early stopping)"] = \
                 (max if val.greater_is_better else min)(scores)
         return self
+
+    # ---- tuning -------------------------------------------------------------
+
+    @classmethod
+    def tune(cls, texts: Sequence[str], labels: Sequence[str], budget_s: float | None = 300.0, metric: str = "acc",
+             features: Sequence[str] | None = None, models: Sequence[str] | None = None,
+             n_trials: int | None = None, seed: int = 0, out_dir: str | Path | None = None,
+             resume: bool = False, on_trial: Callable | None = None, **fixed) -> "TextClassifier":
+        """Search features, model and training settings on validation data carved from `texts`, within
+        `budget_s` seconds (and/or `n_trials`), then refit the best on all of them: fastText's autotune,
+        scikit-learn's search-then-refit.
+
+        The validation data is a stratified 20% (seed `seed`), or with fewer than SMALL_DATA texts each
+        of 3 stratified folds in turn; `metric` ("acc" or "macro_f1") scores it. Each trial stops early
+        on it, the pruner stops trials that fall behind (firth.train.search), and the refit trains
+        for the best trial's best epoch count. `fixed` keywords hold for every trial (device="cpu").
+        The returned classifier has `best_params_` (its settings) and `search_` (every trial's
+        record); with `out_dir`, trials.jsonl and Optuna's journal (for `resume`) go there. `on_trial`
+        is told each finished trial's record.
+        """
+        from firth.models.search_space import families, space
+        from firth.train.search import BudgetedSearch
+
+        check_choice("metric", metric, TUNE_METRICS)
+        texts, labels = list(texts), [str(y) for y in labels]
+        _check_fit_data(texts, labels)
+        splits = _tuning_splits(labels, seed)
+        fitted_share = sum(len(fit) for fit, _ in splits) / len(splits) / len(texts)
+        search = BudgetedSearch(space(families(features, models)), budget_s, n_trials, seed, out_dir, resume,
+                                refit_factor=1 / fitted_share, on_trial=on_trial)
+
+        def objective(params: dict, report) -> float:
+            trial = {**fixed, **params, "seed": seed, "progress": False, "monitor": f"val_{metric}",
+                     "val_fraction": 0.0}
+            scores, epochs, started = [], [], time.perf_counter()
+            for fold, (fit, val) in enumerate(splits):
+                watch = _epoch_watch(report if len(splits) == 1 else None, search.past_deadline, f"val_{metric}")
+                clf = cls(**trial).fit([texts[i] for i in fit], [labels[i] for i in fit], on_record=watch,
+                                       validation=([texts[i] for i in val], [labels[i] for i in val]))
+                best = max(clf.history_, key=lambda r: r.get(f"val_{metric}", -1))
+                scores.append(best[f"val_{metric}"])
+                epochs.append(best["epoch"])
+                if len(splits) > 1:
+                    report(fold + 1, float(np.mean(scores)))
+            report.note(best_epoch=int(np.median(epochs)))
+            if len(splits) > 1:  # a refit costs about one fold's fit (times the refit factor), whatever fold was best
+                report.note(step_seconds=(time.perf_counter() - started) / len(splits), best_step=1)
+            return float(np.mean(scores))
+
+        best = search.run(objective)
+        settings = {**fixed, **search.space(_FixedTrial(best.params)), "seed": seed}
+        epochs = best.attrs.get("best_epoch", best.attrs.get("best_step", settings["epochs"]))  # stopped: its best
+        settings.update(epochs=max(1, int(epochs)), val_fraction=0.0, patience=None)
+        clf = cls(**settings).fit(texts, labels, out_dir=Path(out_dir) / "run" if out_dir else None)
+        clf.best_params_, clf.search_ = settings, search.records
+        clf.card_["data"]["tuning"] = {
+            "metric": metric, "trials": len(search.records), "best validation score": best.score,
+            "validation": f"{len(splits)} stratified folds" if len(splits) > 1 else "a stratified 20% of the training texts",
+            "seconds": round(search.elapsed(), 1)}
+        return clf
 
     def _summary(self) -> str:
         return f"{self.config_.model} network on {self.config_.features_name} features, {len(self.classes_)} classes"
@@ -191,6 +266,59 @@ def _read_labels(path: Path) -> np.ndarray:
             or not all(isinstance(label, str) for label in labels):
         raise FirthError(f"{path}: is not a list of two or more distinct class labels.")
     return np.array(labels)
+
+
+def _tuning_splits(labels: list[str], seed: int) -> list[tuple[list[int], list[int]]]:
+    """(rows to fit, rows to score) pairs: a stratified 20% held out, or 3 stratified folds for small data."""
+    if len(labels) >= SMALL_DATA:
+        return [stratified_split(labels, VALIDATION_SHARE, seed)]
+    from sklearn.model_selection import StratifiedKFold
+
+    smallest = min(Counter(labels).values())
+    if smallest < 3:
+        raise FirthError(f"tuning needs at least 3 texts of every class (for 3 folds); the rarest class has {smallest}.")
+    folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=seed).split(np.zeros(len(labels)), labels)
+    return [(fit.tolist(), val.tolist()) for fit, val in folds]
+
+
+def _epoch_watch(report, past_deadline: Callable[[], bool], monitor: str) -> Callable[[dict], None]:
+    """What a trial's Trainer calls after each epoch: the score goes to the search's `report` (which may
+    prune the trial), or, across folds, only the deadline is checked."""
+    def watch(record: dict) -> None:
+        if monitor not in record:
+            return
+        if report is not None:
+            report(int(record["epoch"]), float(record[monitor]))
+        elif past_deadline():
+            import optuna
+
+            raise optuna.TrialPruned()
+    return watch
+
+
+class _FixedTrial:
+    """Replays a finished trial's parameters through the search space (as optuna.trial.FixedTrial, without
+    its warnings), to rebuild the best trial's keywords."""
+
+    def __init__(self, params: dict):
+        self.params = params
+
+    def suggest_categorical(self, name, choices):
+        return self.params[name]
+
+    def suggest_float(self, name, low, high, log=False):
+        return self.params[name]
+
+
+def _check_validation(validation: tuple[Sequence[str], Sequence[str]], classes: np.ndarray) -> None:
+    """Validation texts and labels that line up, are not empty, and hold only training classes."""
+    texts, labels = validation
+    if len(texts) != len(labels) or not len(texts):
+        raise FirthError(f"validation needs as many labels as texts, and some; got {len(texts)} texts and "
+                         f"{len(labels)} labels.")
+    unknown = sorted(set(map(str, labels)) - set(classes))
+    if unknown:
+        raise FirthError(f"the validation data has labels the training data lacks ({', '.join(unknown[:5])}).")
 
 
 def _check_fit_data(texts: list[str], labels: list[str]) -> None:

@@ -33,7 +33,7 @@ import copy
 import json
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 
@@ -88,8 +88,10 @@ class Trainer:
     """Trains `model` (inputs → logits) with `loss_fn` (cross-entropy by default)."""
 
     def __init__(self, model: nn.Module, config: TrainConfig, out_dir: str | Path | None = None,
-                 loss_fn: nn.Module | None = None, classifier: bool = True):
+                 loss_fn: nn.Module | None = None, classifier: bool = True,
+                 on_record: Callable[[dict], None] | None = None):
         self.config = config
+        self.on_record = on_record  # told every logged record (a search prunes a trial from it)
         self.device = distributed.start(resolve_device(config.device))
         self.model = model.to(self.device)
         self.main = distributed.is_main()  # the process that validates and writes
@@ -289,6 +291,8 @@ class Trainer:
         if self.out_dir:
             with open(self.out_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
                 f.write(json.dumps(record) + "\n")
+        if self.on_record is not None:
+            self.on_record(record)
 
     def _checkpoint(self, epoch: int) -> None:
         if not self.out_dir or not self.main:

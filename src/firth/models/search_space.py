@@ -1,0 +1,83 @@
+"""What `TextClassifier.tune` searches: model families (features + network) and, for each, the ranges of
+the settings that matter most, chosen before any tuning was run from the values firth's benchmarks and
+the peers' documentation use (fastText's autotune, scikit-learn's LogisticRegression C grid).
+
+- softmax on tfidf or counts: C (LogisticRegression's inverse L2) 1-1,000 log-uniform, lr 3e-3-3e-2,
+  word 1-grams or 1-2-grams, min_df 1 or 2, sublinear tf (tfidf);
+- mlp on any featurizer: lr 1e-3-1e-2, one hidden layer of 128-512, dropout 0-0.5;
+- sgnn (projection): lr 1e-3-1e-2, word layers 256, 512 or 256+128, mean or mean+max pooling,
+  dropout 0-0.5, batch norm or not, cosine schedule after 50 warm-up steps.
+
+Epochs are not searched: every trial stops early on the validation score (patience 3), and the best
+epoch becomes the refit's epoch count. Categorical values are strings, so that Optuna's journal
+stores them as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from firth import registry
+from firth.errors import FirthError
+
+DEFAULT_FAMILIES = ("tfidf+softmax", "projection+sgnn")
+MAX_EPOCHS = {"softmax": 40, "mlp": 40, "sgnn": 12}
+PATIENCE = 3
+SGNN_LAYERS = {"256": (256,), "512": (512,), "256-128": (256, 128)}
+
+
+def families(features: Sequence[str] | None = None, models: Sequence[str] | None = None) -> list[str]:
+    """The "features+model" families to search: every valid pair of the given features and models, or
+    the defaults (TF-IDF softmax and the SGNN) when neither is given."""
+    if not features and not models:
+        return list(DEFAULT_FAMILIES)
+    for name in features or ():
+        registry.check_choice("features", name, registry.FEATURES)
+    for name in models or ():
+        registry.check_choice("model", name, registry.MODELS)
+    models = list(models or ("softmax", "sgnn"))
+    pairs = []
+    for model in models:
+        for feature in (["projection"] if model == "sgnn" else features or ("tfidf",)):
+            if model == "sgnn" and features and "projection" not in features:
+                continue
+            pairs.append(f"{feature}+{model}")
+    if not pairs:
+        raise FirthError("no model family fits those features and models: the sgnn model reads the projection "
+                         "only; add --features projection or another --model.")
+    return pairs
+
+
+def space(candidates: Sequence[str]) -> Callable[[Any], dict]:
+    """A function from an optuna.Trial to TextClassifier keywords, over the `candidates` families."""
+    candidates = list(candidates)
+
+    def suggest(trial) -> dict:
+        family = trial.suggest_categorical("family", candidates)
+        feature, model = family.split("+")
+        params: dict[str, Any] = {"features": feature, "model": model, "epochs": MAX_EPOCHS[model],
+                                  "patience": PATIENCE}
+        if model == "softmax":
+            params.update(C=trial.suggest_float("C", 1.0, 1000.0, log=True),
+                          lr=trial.suggest_float("softmax_lr", 3e-3, 3e-2, log=True))
+        elif model == "mlp":
+            params.update(lr=trial.suggest_float("mlp_lr", 1e-3, 1e-2, log=True),
+                          hidden=(int(trial.suggest_categorical("mlp_hidden", ["128", "256", "512"])),),
+                          dropout=trial.suggest_float("mlp_dropout", 0.0, 0.5))
+        else:
+            params.update(lr=trial.suggest_float("sgnn_lr", 1e-3, 1e-2, log=True),
+                          hidden=SGNN_LAYERS[trial.suggest_categorical("sgnn_layers", list(SGNN_LAYERS))],
+                          pooling=trial.suggest_categorical("sgnn_pooling", ["mean", "meanmax"]),
+                          dropout=trial.suggest_float("sgnn_dropout", 0.0, 0.5),
+                          batch_norm=trial.suggest_categorical("sgnn_batch_norm", ["yes", "no"]) == "yes",
+                          feature_params={"mode": "float"}, schedule="cosine", warmup=50, clip_grad=1.0)
+        if feature in ("tfidf", "counts"):
+            feature_params = {"ngram_range": (1, int(trial.suggest_categorical(f"{feature}_ngrams", ["1", "2"]))),
+                              "min_df": int(trial.suggest_categorical(f"{feature}_min_df", ["1", "2"]))}
+            if feature == "tfidf":
+                feature_params["sublinear_tf"] = trial.suggest_categorical("tfidf_sublinear", ["yes", "no"]) == "yes"
+            params["feature_params"] = feature_params
+        return params
+
+    return suggest
