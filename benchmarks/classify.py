@@ -17,6 +17,19 @@ wall seconds, prediction documents/second (the fastest of 3 passes over the
 test set, tokenization included), model size on disk. The last line is one JSON object
 {dataset: {method: {"acc", "macro_f1", "train_s", "docs_per_s", "size_bytes"}}}.
 
+`--tuned` gives every method its settings from a search on the same
+validation data, a stratified 20% of the training texts (seed 0; what
+TextClassifier.tune holds out), within the same `--budget` per dataset
+and method, and then trains the chosen settings on all of train: firth_best
+(`TextClassifier.tune` over its default families) and firth_sgnn (the tune
+restricted to the SGNN), fastText with its own autotune (the
+validation file, `autotuneDuration`; the found settings retrained on all
+of train), `fasttext_q` (that model quantized: `quantize(input=train,
+cutoff=10000, retrain=True, qnorm=True)`, its quantization counted in its
+training time) and TF-IDF + LogisticRegression with GridSearchCV over C on
+that split. No choice sees the test set. Rows gain `tune_s`; the JSON
+object gains "tuned": true.
+
 `--noise RATE` (e.g. 0.05, 0.1) measures robustness: every method is trained
 on the clean training texts as above and tested on the test texts with seeded
 character and word noise at that rate (firth.text.noise: insertions,
@@ -54,6 +67,7 @@ from firth.text.noise import noise_texts
 from firth.text.segment import words
 
 FASTTEXT_LRS = (0.1, 0.5, 1.0)
+LR_CS = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)  # GridSearchCV's grid for TF-IDF + LR under --tuned
 PREDICT_REPEATS = 3  # a test set predicts in well under a second: one run is mostly noise
 FIRTH_METHODS: dict[str, dict] = {
     # like LogisticRegression(C=30), trained on all of train (no early-stopping hold-out)
@@ -84,12 +98,14 @@ def directory_size(path: Path) -> int:
     return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
 
 
-def report(name: str, y_true, y_pred, train_s: float, predict_s: float, size: int) -> dict:
+def report(name: str, y_true, y_pred, train_s: float, predict_s: float, size: int,
+           tune_s: float | None = None) -> dict:
     scores = classification_scores(y_true, y_pred)
     row = {"acc": round(scores["accuracy"], 4), "macro_f1": round(scores["macro_f1"], 4),
            "train_s": round(train_s, 2), "docs_per_s": round(len(y_true) / predict_s),
-           "size_bytes": size}
-    print(f"  {name:22} acc {row['acc']:.4f}  macro-F1 {row['macro_f1']:.4f}  train {row['train_s']:8.2f} s  "
+           "size_bytes": size, **({} if tune_s is None else {"tune_s": round(tune_s, 1)})}
+    tuning = "" if tune_s is None else f"  tune {tune_s:6.1f} s"
+    print(f"  {name:22} acc {row['acc']:.4f}  macro-F1 {row['macro_f1']:.4f}{tuning}  train {row['train_s']:8.2f} s  "
           f"{row['docs_per_s']:>9,} docs/s  {size / 1e6:10.2f} MB", flush=True)
     return row
 
@@ -139,6 +155,88 @@ def run_firth(name: str, params: dict, train_texts, train_y, test_texts, test_y,
     return report(name, test_y, predicted, train_s, predict_s, directory_size(tmp / name))
 
 
+# --- --tuned: every method's settings from a search on the same validation split ---------------------
+
+
+def validation_split(labels: list[str]) -> tuple[list[int], list[int]]:
+    """The rows TextClassifier.tune fits on and validates on (a stratified 20%, seed 0): every method's."""
+    from firth.models.classifier import _tuning_splits
+
+    return _tuning_splits(labels, seed=0)[0]
+
+
+def write_fasttext(path: Path, texts, labels) -> str:
+    path.write_text("".join(f"__label__{y} {x}\n" for x, y in zip(tokens(texts), labels)), encoding="utf-8")
+    return str(path)
+
+
+def run_fasttext_tuned(train_texts, train_y, test_texts, test_y, tmp: Path, budget: float) -> dict[str, dict]:
+    """fastText's autotune on the validation split, the found settings retrained on all of train; and that
+    model quantized (fasttext_q)."""
+    import fasttext
+
+    fit, val = validation_split(train_y)
+    fit_file = write_fasttext(tmp / "fit.txt", [train_texts[i] for i in fit], [train_y[i] for i in fit])
+    val_file = write_fasttext(tmp / "val.txt", [train_texts[i] for i in val], [train_y[i] for i in val])
+    tuned, tune_s = timed(lambda: fasttext.train_supervised(fit_file, autotuneValidationFile=val_file,
+                                                            autotuneDuration=int(budget), thread=2, verbose=0))
+    found = tuned.f.getArgs()
+    settings = dict(lr=found.lr, dim=found.dim, ws=found.ws, epoch=found.epoch, minCount=found.minCount,
+                    minn=found.minn, maxn=found.maxn, neg=found.neg, wordNgrams=found.wordNgrams,
+                    loss=str(found.loss).split(".")[-1], bucket=found.bucket, thread=2, seed=0, verbose=0)
+    chosen = {k: v for k, v in settings.items() if k not in ("thread", "seed", "verbose")}
+    print(f"  (fastText autotune chose {', '.join(f'{k} {v}' for k, v in chosen.items())})")
+    train_file = write_fasttext(tmp / "train.txt", train_texts, train_y)
+    model, train_s = timed(lambda: fasttext.train_supervised(train_file, **settings))
+    rows = {"fasttext": _fasttext_row("fasttext", model, test_texts, test_y, tmp, train_s, tune_s)}
+    _, quantize_s = timed(lambda: model.quantize(input=train_file, cutoff=10000, retrain=True, qnorm=True, thread=2))
+    rows["fasttext_q"] = _fasttext_row("fasttext_q", model, test_texts, test_y, tmp, train_s + quantize_s, tune_s)
+    return rows
+
+
+def _fasttext_row(name: str, model, test_texts, test_y, tmp: Path, train_s: float, tune_s: float) -> dict:
+    (labels, _), predict_s = timed(lambda: model.predict(tokens(test_texts)), PREDICT_REPEATS)
+    path = tmp / f"{name}.bin"
+    model.save_model(str(path))
+    size = os.path.getsize(path)
+    path.unlink()
+    return report(name, test_y, [label[0][len("__label__"):] for label in labels], train_s, predict_s, size, tune_s)
+
+
+def run_tfidf_lr_tuned(train_texts, train_y, test_texts, test_y) -> dict:
+    """TF-IDF + LR with C chosen by GridSearchCV on the validation split, refit on all of train."""
+    from sklearn.model_selection import GridSearchCV, PredefinedSplit
+
+    fit, val = validation_split(train_y)
+    fold = np.full(len(train_y), -1)
+    fold[val] = 0
+    pipeline = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2),
+                             LogisticRegression(max_iter=1000))
+    search = GridSearchCV(pipeline, {"logisticregression__C": list(LR_CS)}, cv=PredefinedSplit(fold), n_jobs=1)
+    _, tune_s = timed(lambda: search.fit(tokens(train_texts), train_y))
+    best_c = search.best_params_["logisticregression__C"]
+    final = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2),
+                          LogisticRegression(C=best_c, max_iter=1000))
+    _, train_s = timed(lambda: final.fit(tokens(train_texts), train_y))
+    predicted, predict_s = timed(lambda: final.predict(tokens(test_texts)), PREDICT_REPEATS)
+    print(f"  (TF-IDF + LR: C {best_c} chosen on the validation split)")
+    return report("tfidf_lr", test_y, predicted, train_s, predict_s, len(pickle.dumps(final)), tune_s)
+
+
+def run_firth_tuned(name: str, train_texts, train_y, test_texts, test_y, tmp: Path, budget: float,
+                    **search) -> dict:
+    """TextClassifier.tune within the budget; its search time and the refit's time reported apart."""
+    started = time.perf_counter()
+    clf = TextClassifier.tune(train_texts, train_y, budget_s=budget, seed=0, device="cpu", progress=False, **search)
+    total_s = time.perf_counter() - started
+    refit_s = sum(r.get("seconds", 0.0) for r in clf.history_)
+    predicted, predict_s = timed(lambda: clf.predict(test_texts), PREDICT_REPEATS)
+    clf.save(tmp / name)
+    chosen = {k: v for k, v in clf.best_params_.items() if k not in ("device", "progress", "seed", "val_fraction")}
+    print(f"  ({name}: {len(clf.search_)} trials; chose {chosen})")
+    return report(name, test_y, predicted, refit_s, predict_s, directory_size(tmp / name), total_s - refit_s)
+
+
 def shuffled(texts: list[str], labels: list[str]) -> tuple[list[str], list[str]]:
     order = list(range(len(texts)))
     random.Random(0).shuffle(order)
@@ -152,6 +250,10 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", help="run only these datasets")
     parser.add_argument("--noise", type=float, default=0.0, metavar="RATE",
                         help="test on noised test texts (train on clean ones), noise at this rate")
+    parser.add_argument("--tuned", action="store_true", help="every method's settings from a search on the same "
+                                                             "validation split, within --budget")
+    parser.add_argument("--budget", type=float, default=300.0, metavar="SECONDS",
+                        help="--tuned: each method's search time per dataset")
     args = parser.parse_args()
     names = args.datasets or ["rotten-tomatoes", "bbc-news"] + ([] if args.quick else ["20newsgroups"])
     print(f"firth {firth.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
@@ -167,19 +269,31 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
             wanted = lambda method: not args.methods or method in args.methods  # noqa: E731
-            if wanted("fasttext"):
-                rows["fasttext"] = run_fasttext(train_texts, train_y, test_texts, test_y, tmp)
-            if wanted("tfidf_lr"):
-                rows["tfidf_lr"] = run_tfidf_lr(train_texts, train_y, test_texts, test_y)
-            for method, params in FIRTH_METHODS.items():
-                if wanted(method):
-                    rows[method] = run_firth(method, params, train_texts, train_y, test_texts, test_y, tmp)
+            data_args = (train_texts, train_y, test_texts, test_y)
+            if args.tuned:
+                if wanted("fasttext"):
+                    rows.update(run_fasttext_tuned(*data_args, tmp, args.budget))
+                if wanted("tfidf_lr"):
+                    rows["tfidf_lr"] = run_tfidf_lr_tuned(*data_args)
+                if wanted("firth_sgnn"):
+                    rows["firth_sgnn"] = run_firth_tuned("firth_sgnn", *data_args, tmp, args.budget, models=["sgnn"])
+                if wanted("firth_best"):  # the search over every default family: no pick among rows by test score
+                    rows["firth_best"] = run_firth_tuned("firth_best", *data_args, tmp, args.budget)
+            else:
+                if wanted("fasttext"):
+                    rows["fasttext"] = run_fasttext(*data_args, tmp)
+                if wanted("tfidf_lr"):
+                    rows["tfidf_lr"] = run_tfidf_lr(*data_args)
+                for method, params in FIRTH_METHODS.items():
+                    if wanted(method):
+                        rows[method] = run_firth(method, params, *data_args, tmp)
         firth_rows = {k: v for k, v in rows.items() if k.startswith("firth_")}
-        if firth_rows:
+        if firth_rows and not args.tuned:
             best = max(firth_rows, key=lambda k: firth_rows[k]["acc"])
             rows["firth_best"] = dict(firth_rows[best], method=best)
         results[name] = rows
-    print(json.dumps({**results, **({"noise": args.noise} if args.noise else {})}))
+    print(json.dumps({**results, **({"noise": args.noise} if args.noise else {}),
+                      **({"tuned": True} if args.tuned else {})}))
 
 
 if __name__ == "__main__":
