@@ -90,3 +90,14 @@ def test_encode_does_not_depend_on_the_batch_size():
     whole = encoder.encode(texts, batch_size=64)
     for batch_size in (1, 2, 7):
         assert np.abs(encoder.encode(texts, batch_size=batch_size) - whole).max() <= 1e-5
+
+
+def test_the_compact_head_sets_the_vectors_width_whatever_the_pooled_width():
+    torch.manual_seed(0)
+    encoder = firth.SentenceEncoder(d_model=16, n_layers=1, n_heads=2, d_ff=32, head_dim=24)  # lexical bag included
+    assert encoder.config.pooled_width == 16 * 2 + 5120 and encoder.dim == 24
+    vectors = encoder.encode(["A sentence.", "Another one here."])
+    assert vectors.shape == (2, 24)
+    assert encoder.encode(["A sentence."], precision="ubinary").shape == (1, 3)  # 24 bits in 3 bytes
+    for name in ("firth-mini", "firth-static"):
+        assert firth.SentenceEncoder.load(name).dim <= 512
