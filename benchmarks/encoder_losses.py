@@ -25,7 +25,8 @@ objectives:
   (`--word-fade`), the write-up's curriculum from word level to sentence level;
 - `*_distill`: infonce, bxent and bxent_scale with half of the loss the cosine to the teacher's vector.
 
-The last line is one JSON object {objective: {"R1", "MRR", "val_R1", "val_MRR", "train_s"}}.
+The last line is one JSON object {objective: {"R1", "MRR", "val_R1", "val_MRR", "train_s"}}, with the
+learned "scale" (exp a) and "bias" (b) where the sigmoid is learned.
 """
 
 from __future__ import annotations
@@ -87,6 +88,10 @@ def main() -> None:
         last = max(validations, key=lambda r: r["val_MRR"])  # the weights kept
         results[name] = {"R1": scores["R1"], "MRR": round(scores["MRR"], 4), "val_R1": last["val_R1"],
                          "val_MRR": round(last["val_MRR"], 4), "train_s": round(seconds, 1)}
+        if settings.get("learn_scale"):  # where the learned sigmoid ended: exp(a) and b of sigmoid(exp(a) cos + b)
+            net = encoder.net_
+            results[name].update(scale=round(net.logit_scale.exp().item(), 2), bias=round(net.logit_bias.item(), 2))
+            print(f"    learned scale {results[name]['scale']}, bias {results[name]['bias']}")
         print(f"  {name:20} R@1 {scores['R1']:.4f}  MRR {scores['MRR']:.4f}  validation R@1 {last['val_R1']:.4f}  "
               f"MRR {last['val_MRR']:.4f}  {seconds:.0f} s", flush=True)
     print(json.dumps(results))
