@@ -69,10 +69,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--objectives", nargs="+", help="run only these")
+    parser.add_argument("--corpora", nargs="+", default=list(CORPORA),
+                        help="training corpora (the held-out paragraphs are always the benchmark's, of the three "
+                             "default corpora); e.g. add kernel-docs to measure more training text")
+    parser.add_argument("--max-steps", type=int, help="stop every run after this many steps (the same budget "
+                                                      "whatever the corpora)")
     args = parser.parse_args()
     print(f"firth {firth.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
           f"{os.cpu_count()} cores, {args.epochs} epochs each", flush=True)
-    split, sources, teacher = heldout_split(), ParagraphSources(CORPORA), teacher_dir()
+    split, sources, teacher = heldout_split(), ParagraphSources(args.corpora), teacher_dir()
     runs = {**OBJECTIVES, **{f"{name}_distill": {**OBJECTIVES[name], "teacher": teacher}  # 384 wide, as the teacher
                              for name in DISTILLED}}
     results = {}
@@ -80,7 +85,7 @@ def main() -> None:
         if args.objectives and name not in args.objectives:
             continue
         start = time.perf_counter()
-        encoder = SentenceEncoder(**STATIC, **settings, epochs=args.epochs).fit(sources)
+        encoder = SentenceEncoder(**STATIC, **settings, epochs=args.epochs, max_steps=args.max_steps).fit(sources)
         seconds = time.perf_counter() - start
         scores = retrieval_scores(lambda texts: encoder.encode(texts), split.queries, split.targets)
         validations = [r for r in encoder.history_ if "val_MRR" in r]
