@@ -74,6 +74,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         _check_fit_data(texts, labels)
         self.config_ = config = self.config
         self.classes_ = np.array(sorted(set(labels)))
+        given = len(texts)  # the training data, its early-stopping share included (validation data apart)
         if validation is not None:
             _check_validation(validation, self.classes_)
             train_idx = list(range(len(texts)))
@@ -82,9 +83,9 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         else:
             train_idx, val_idx = self._validation_split(labels)
         y = np.searchsorted(self.classes_, labels)
-        counts = Counter(labels[i] for i in train_idx)
+        counts = Counter(labels[:given])
         self.card_ = new_card(self._summary(), {
-            "documents": len(train_idx), "classes": dict(sorted(counts.items())) if len(counts) <= 20 else len(counts),
+            "documents": given, "classes": dict(sorted(counts.items())) if len(counts) <= 20 else len(counts),
             "held out for early stopping": len(val_idx)})
         if not self._net_class().reads_words:
             self.features_ = _construct(feature_class(config.features_name), config.feature_params,
