@@ -223,13 +223,14 @@ class ProjectedTexts:
     Each distinct word is projected once; `ids` lists, text after text, the
     row of `vectors` of every word, and `lengths` how many words each text has.
     `keys` holds each distinct word's `word_keys` (normalized as the projection
-    normalizes, bit-cast to int64), for statistics kept by hash.
+    normalizes, bit-cast to int64), for statistics kept by hash; None when the
+    caller did not ask for them.
     """
 
     vectors: torch.Tensor  # [distinct words, D]
     ids: torch.Tensor  # [words of all texts], long
     lengths: torch.Tensor  # [texts], long
-    keys: torch.Tensor  # [distinct words], long
+    keys: torch.Tensor | None  # [distinct words], long
 
     def __len__(self) -> int:
         return len(self.lengths)
@@ -240,18 +241,20 @@ class ProjectedTexts:
 
     def to(self, device: torch.device | str) -> "ProjectedTexts":
         return ProjectedTexts(self.vectors.to(device), self.ids.to(device), self.lengths.to(device),
-                              self.keys.to(device))
+                              None if self.keys is None else self.keys.to(device))
 
 
-def project_texts(projection: Projection, docs: Sequence[Sequence[str]]) -> ProjectedTexts:
-    """Project the distinct words of tokenized texts, once each."""
+def project_texts(projection: Projection, docs: Sequence[Sequence[str]], keys: bool = True) -> ProjectedTexts:
+    """Project the distinct words of tokenized texts, once each (and hash their keys, unless `keys` is False:
+    only models that keep statistics by word need them, and they cost a normalization a word)."""
     slot: dict[str, int] = {}
     ids = [slot.setdefault(word, len(slot)) for doc in docs for word in doc]
     device = projection.device
-    keys = word_keys([projection.normalize(word) for word in slot]).view(np.int64)
+    hashed = None
+    if keys:
+        hashed = torch.from_numpy(word_keys([projection.normalize(word) for word in slot]).view(np.int64)).to(device)
     return ProjectedTexts(projection.project_words(list(slot)), torch.tensor(ids, dtype=torch.long, device=device),
-                          torch.tensor([len(doc) for doc in docs], dtype=torch.long, device=device),
-                          torch.from_numpy(keys).to(device))
+                          torch.tensor([len(doc) for doc in docs], dtype=torch.long, device=device), hashed)
 
 
 class ProjectionFeatures(FeaturizerStateMixin, TransformerMixin, BaseEstimator):

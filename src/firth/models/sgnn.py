@@ -56,7 +56,7 @@ class SGNNClassifierNet(nn.Module):
 
     def forward(self, docs: Sequence[Sequence[str]]) -> torch.Tensor:
         """Logits [len(docs), n_classes] for tokenized texts."""
-        batch = project_texts(self.projection, docs)
+        batch = project_texts(self.projection, docs, keys=False)
         projected, flat, lengths = batch.vectors.to(torch.float32), batch.ids, batch.lengths
         offsets = _offsets(lengths)
         if self.pooling == "mean" and len(self.word_layers) == 1:
