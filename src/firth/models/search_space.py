@@ -5,8 +5,9 @@ the peers' documentation use (fastText's autotune, scikit-learn's LogisticRegres
 - softmax on tfidf or counts: C (LogisticRegression's inverse L2) 1-1,000 log-uniform, lr 3e-3-3e-2,
   word 1-grams or 1-2-grams, min_df 1 or 2, sublinear tf (tfidf);
 - mlp on any featurizer: lr 1e-3-1e-2, one hidden layer of 128-512, dropout 0-0.5;
-- sgnn (projection): lr 1e-3-1e-2, word layers 256, 512 or 256+128, mean or mean+max pooling,
-  dropout 0-0.5, batch norm or not, cosine schedule after 50 warm-up steps.
+- sgnn (projection): lr 1e-3-1e-2, word layers 128, 256, 128+128 or 256+128, a projection of 40 or
+  80 hash functions (the cheaper ones train about twice as fast, benchmarks/RESULTS.md), mean or
+  mean+max pooling, dropout 0-0.5, batch norm or not, cosine schedule after 50 warm-up steps.
 
 Epochs are not searched: every trial stops early on the validation score (patience 3), and the best
 epoch becomes the refit's epoch count. Categorical values are strings, so that Optuna's journal
@@ -24,7 +25,7 @@ from firth.errors import FirthError
 DEFAULT_FAMILIES = ("tfidf+softmax", "projection+sgnn")
 MAX_EPOCHS = {"softmax": 40, "mlp": 40, "sgnn": 12}
 PATIENCE = 3
-SGNN_LAYERS = {"256": (256,), "512": (512,), "256-128": (256, 128)}
+SGNN_LAYERS = {"128": (128,), "256": (256,), "128-128": (128, 128), "256-128": (256, 128)}
 
 
 def families(features: Sequence[str] | None = None, models: Sequence[str] | None = None) -> list[str]:
@@ -71,7 +72,9 @@ def space(candidates: Sequence[str]) -> Callable[[Any], dict]:
                           pooling=trial.suggest_categorical("sgnn_pooling", ["mean", "meanmax"]),
                           dropout=trial.suggest_float("sgnn_dropout", 0.0, 0.5),
                           batch_norm=trial.suggest_categorical("sgnn_batch_norm", ["yes", "no"]) == "yes",
-                          feature_params={"mode": "float"}, schedule="cosine", warmup=50, clip_grad=1.0)
+                          feature_params={"mode": "float",
+                                          "n_hashes": int(trial.suggest_categorical("sgnn_hashes", ["40", "80"]))},
+                          schedule="cosine", warmup=50, clip_grad=1.0)
         if feature in ("tfidf", "counts"):
             feature_params = {"ngram_range": (1, int(trial.suggest_categorical(f"{feature}_ngrams", ["1", "2"]))),
                               "min_df": int(trial.suggest_categorical(f"{feature}_min_df", ["1", "2"]))}
