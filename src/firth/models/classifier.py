@@ -169,7 +169,8 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         clf.best_params_, clf.search_ = settings, search.records
         clf.card_["data"]["tuning"] = {
             "metric": metric, "trials": len(search.records), "best validation score": best.score,
-            "validation": f"{len(splits)} stratified folds" if len(splits) > 1 else "a stratified 20% of the training texts",
+            "validation": f"{len(splits)} stratified folds" if len(splits) > 1
+            else "a stratified 20% of the training texts",
             "seconds": round(search.elapsed(), 1)}
         return clf
 

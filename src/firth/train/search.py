@@ -15,8 +15,9 @@ over training samples, not epochs.
 The budget covers the whole job: the search stops starting trials once the
 time left would not also pay for refitting the best trial's settings on all
 the data (its seconds per step times its best step count times
-`refit_factor`), and a running trial is stopped at its next validation once
-that point has passed for it or for the best trial so far. A trial's score is
+`refit_factor`): a running trial stops at a validation when one more step
+and then a refit as long as its own or the best trial's would not fit, and
+no trial starts without room for the longest step seen so far. A trial's score is
 its best validation score (the objective reports one per epoch, or per fold).
 
     search = BudgetedSearch(space, budget_s=300, seed=0, out_dir="runs/tune")
@@ -72,13 +73,11 @@ class Report:
         seconds = time.perf_counter() - self.started
         self.note(best_score=self.best, best_step=self.best_step, step_seconds=seconds / max(step, 1))
         self.trial.report(score, step)
-        if self.trial.should_prune() or self.search.past_deadline(self.refit_s()):
+        # going on means one more step, after which the best may be that step: a refit that long must still fit
+        step_s = self.trial.user_attrs["step_seconds"]
+        refit_s = step_s * (step + 1) * self.search.refit_factor
+        if self.trial.should_prune() or self.search.past_deadline(step_s, refit_s):
             raise optuna.TrialPruned()
-
-    def refit_s(self) -> float:
-        """What refitting this trial's settings would cost: its seconds a step times its best step count."""
-        attrs = self.trial.user_attrs
-        return attrs.get("step_seconds", 0.0) * attrs.get("best_step", 0) * self.search.refit_factor
 
     def note(self, **attrs) -> None:
         """Keep facts about the trial beside its score."""
@@ -139,7 +138,7 @@ class BudgetedSearch:
             self._write_records()
             if self.on_trial is not None:
                 self.on_trial(_record(trial))
-            if self.past_deadline():
+            if self.past_deadline(self.longest_step_s()):  # another trial needs at least a step's time
                 study.stop()
 
         if remaining != 0 and not self.past_deadline():
@@ -184,12 +183,17 @@ class BudgetedSearch:
             return 0.0
         return best.attrs.get("step_seconds", 0.0) * best.attrs.get("best_step", 0) * self.refit_factor
 
-    def past_deadline(self, running_refit_s: float = 0.0) -> bool:
-        """True once the time left would not pay for the final refit: of the best trial so far, or of the
-        running trial's settings (`running_refit_s`), whichever costs more."""
+    def past_deadline(self, ahead_s: float = 0.0, running_refit_s: float = 0.0) -> bool:
+        """True once the time left would not pay for `ahead_s` more seconds of search and then the final
+        refit: of the best trial so far, or of the running trial's settings (`running_refit_s`), whichever
+        costs more."""
         if self.budget_s is None:
             return False
-        return self.elapsed() + max(self.reserve_s(), running_refit_s) >= (1 - MARGIN) * self.budget_s
+        return self.elapsed() + ahead_s + max(self.reserve_s(), running_refit_s) >= (1 - MARGIN) * self.budget_s
+
+    def longest_step_s(self) -> float:
+        """The longest step (an epoch, or a fold) of the trials so far: what starting another trial risks."""
+        return max((r.attrs.get("step_seconds", 0.0) for r in self.records), default=0.0)
 
     # ---- results ----------------------------------------------------------------------------
 
