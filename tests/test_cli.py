@@ -95,6 +95,17 @@ BAD_INPUTS = {
     "named column without a header": (lambda tmp: ["classify", "train", _write(tmp / "n.tsv", b"a\tgood one\n"),
                                                    "--no-header", "--text-column", "review"],
                                       "without a header, columns are numbers"),
+    "tune on one class": (lambda tmp: ["classify", "tune", _write(tmp / "t1.tsv", b"text\tlabel\ngood\ta\nfine\ta\n"),
+                                       "--out", str(tmp / "tune")], "only one class"),
+    "tune on a class of two texts": (lambda tmp: ["classify", "tune", _write(tmp / "t2.tsv", b"text\tlabel\n"
+                                                  b"good\ta\nfine\ta\nok\ta\nbad\tb\nawful\tb\n"),
+                                                  "--out", str(tmp / "tune")],
+                                     "tuning needs at least 3 texts of every class (for 3 folds); the rarest class has 2."),
+    "tune with a negative seed": (lambda tmp: ["classify", "tune", _write(tmp / "t3.tsv", b"text\tlabel\ngood\ta\n"
+                                               b"bad\tb\n"), "--seed", "-1", "--out", str(tmp / "tune")],
+                                  "seed must be a whole number of at least 0, got -1."),
+    "tune into a file": (lambda tmp: ["classify", "tune", "bbc-news", "--out", _write(tmp / "f", b"x")],
+                         "is a file, not a directory"),
     "malformed feature param": (lambda tmp: ["classify", "train", "bbc-news", "--feature-param", "mode"],
                                 "--feature-param 'mode' is not KEY=VALUE"),
 }

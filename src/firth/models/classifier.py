@@ -136,6 +136,8 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         from firth.train.search import BudgetedSearch
 
         check_choice("metric", metric, TUNE_METRICS)
+        if not isinstance(seed, int) or seed < 0:
+            raise FirthError(f"seed must be a whole number of at least 0, got {seed!r}.")
         texts, labels = list(texts), [str(y) for y in labels]
         _check_fit_data(texts, labels)
         splits = _tuning_splits(labels, seed)
