@@ -151,3 +151,17 @@ def test_the_cli_offers_the_registrys_features_and_models():
     from firth.cli.classify import FEATURE_NAMES, MODEL_NAMES
 
     assert FEATURE_NAMES == tuple(registry.FEATURES) and MODEL_NAMES == tuple(registry.MODELS)
+
+
+def test_validation_data_given_apart_is_what_early_stopping_watches():
+    texts, labels = make_texts(600)
+    val_texts, val_labels = make_texts(90, seed=2)
+    clf = TextClassifier(features="counts", epochs=3, patience=None, device="cpu", progress=False)
+    clf.fit(texts, labels, validation=(val_texts, val_labels))
+    assert clf.card_["data"]["documents"] == 600 and clf.card_["data"]["held out for early stopping"] == 90
+    assert len(clf.history_) == 3
+    assert all(abs(r["val_acc"] * 90 - round(r["val_acc"] * 90)) < 1e-4 for r in clf.history_)  # scored on the 90
+    with pytest.raises(FirthError, match="validation needs as many labels as texts, and some; got 90 texts and 2"):
+        clf.fit(texts, labels, validation=(val_texts, val_labels[:2]))
+    with pytest.raises(FirthError, match=r"the validation data has labels the training data lacks \(weather\)"):
+        clf.fit(texts, labels, validation=(val_texts, ["weather"] * 90))
