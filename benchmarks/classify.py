@@ -113,16 +113,12 @@ def report(name: str, y_true, y_pred, train_s: float, predict_s: float, size: in
 def run_fasttext(train_texts, train_y, test_texts, test_y, tmp: Path) -> dict:
     import fasttext
 
-    def write(path: Path, texts, ys) -> str:
-        path.write_text("".join(f"__label__{y} {x}\n" for x, y in zip(tokens(texts), ys)), encoding="utf-8")
-        return str(path)
-
     def fit(path: str, lr: float):
         return fasttext.train_supervised(path, epoch=25, wordNgrams=2, dim=100, lr=lr, thread=2,
                                          seed=0, verbose=0)
 
     fit_idx, val_idx = stratified_split(train_y, 0.1, seed=0)
-    fit_file = write(tmp / "fit.txt", [train_texts[i] for i in fit_idx], [train_y[i] for i in fit_idx])
+    fit_file = write_fasttext(tmp / "fit.txt", [train_texts[i] for i in fit_idx], [train_y[i] for i in fit_idx])
     val_x, val_y = tokens([train_texts[i] for i in val_idx]), [train_y[i] for i in val_idx]
 
     def val_acc(lr: float) -> float:
@@ -130,13 +126,9 @@ def run_fasttext(train_texts, train_y, test_texts, test_y, tmp: Path) -> dict:
         return float(np.mean([label[0][len("__label__"):] == y for label, y in zip(labels, val_y)]))
 
     best_lr = max(FASTTEXT_LRS, key=val_acc)
-    model, train_s = timed(lambda: fit(write(tmp / "train.txt", train_texts, train_y), best_lr))
-    (labels, _), predict_s = timed(lambda: model.predict(tokens(test_texts)), PREDICT_REPEATS)
-    model.save_model(str(tmp / "fasttext.bin"))
-    size = os.path.getsize(tmp / "fasttext.bin")
-    (tmp / "fasttext.bin").unlink()
+    model, train_s = timed(lambda: fit(write_fasttext(tmp / "train.txt", train_texts, train_y), best_lr))
     print(f"  (fastText lr {best_lr} chosen on the validation slice)")
-    return report("fasttext", test_y, [label[0][len("__label__"):] for label in labels], train_s, predict_s, size)
+    return _fasttext_row("fasttext", model, test_texts, test_y, tmp, train_s)
 
 
 def run_tfidf_lr(train_texts, train_y, test_texts, test_y) -> dict:
@@ -194,7 +186,9 @@ def run_fasttext_tuned(train_texts, train_y, test_texts, test_y, tmp: Path, budg
     return rows
 
 
-def _fasttext_row(name: str, model, test_texts, test_y, tmp: Path, train_s: float, tune_s: float) -> dict:
+def _fasttext_row(name: str, model, test_texts, test_y, tmp: Path, train_s: float,
+                  tune_s: float | None = None) -> dict:
+    """Test scores, prediction speed (tokenization included) and size on disk of a trained fastText model."""
     (labels, _), predict_s = timed(lambda: model.predict(tokens(test_texts)), PREDICT_REPEATS)
     path = tmp / f"{name}.bin"
     model.save_model(str(path))
