@@ -30,11 +30,13 @@ training time) and TF-IDF + LogisticRegression with GridSearchCV over C on
 that split. No choice sees the test set. Rows gain `tune_s`; the JSON
 object gains "tuned": true.
 
-`--noise RATE` (e.g. 0.05, 0.1) measures robustness: every method is trained
-on the clean training texts as above and tested on the test texts with seeded
-character and word noise at that rate (firth.text.noise: insertions,
-deletions, substitutions and swaps of characters, case flips and words run
-together); the JSON object gains "noise": RATE.
+`--noise RATE [RATE ...]` (e.g. 0.05, 0.1) measures robustness: every method
+is trained on the clean training texts as above and tested on the test texts
+with seeded character and word noise at each rate (firth.text.noise:
+insertions, deletions, substitutions and swaps of characters, case flips and
+words run together; rate 0 is the clean test set). Each model is trained once
+and scored at every rate; the run ends with one JSON object per rate, in the
+order given, each gaining "noise": RATE (where RATE is not 0).
 """
 
 from __future__ import annotations
@@ -98,19 +100,31 @@ def directory_size(path: Path) -> int:
     return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
 
 
-def report(name: str, y_true, y_pred, train_s: float, predict_s: float, size: int,
-           tune_s: float | None = None) -> dict:
-    scores = classification_scores(y_true, y_pred)
-    row = {"acc": round(scores["accuracy"], 4), "macro_f1": round(scores["macro_f1"], 4),
-           "train_s": round(train_s, 2), "docs_per_s": round(len(y_true) / predict_s),
-           "size_bytes": size, **({} if tune_s is None else {"tune_s": round(tune_s, 1)})}
-    tuning = "" if tune_s is None else f"  tune {tune_s:6.1f} s"
-    print(f"  {name:22} acc {row['acc']:.4f}  macro-F1 {row['macro_f1']:.4f}{tuning}  train {row['train_s']:8.2f} s  "
-          f"{row['docs_per_s']:>9,} docs/s  {size / 1e6:10.2f} MB", flush=True)
-    return row
+class TestSets:
+    """The test texts at each noise rate, and the scoring of a trained model on every one of them."""
+
+    def __init__(self, texts: list[str], labels: list[str], rates: list[float]):
+        self.labels = labels
+        self.texts = {rate: noise_texts(texts, rate) for rate in rates}
+
+    def score(self, name: str, predict: Callable[[list[str]], list[str]], train_s: float, size: int,
+              tune_s: float | None = None) -> dict[float, dict]:
+        """One row per noise rate: accuracy, macro-F1 and docs/s of `predict`, with the training figures."""
+        rows = {}
+        for rate, texts in self.texts.items():
+            predicted, predict_s = timed(lambda: predict(texts), PREDICT_REPEATS)
+            scores = classification_scores(self.labels, predicted)
+            row = rows[rate] = {"acc": round(scores["accuracy"], 4), "macro_f1": round(scores["macro_f1"], 4),
+                                "train_s": round(train_s, 2), "docs_per_s": round(len(texts) / predict_s),
+                                "size_bytes": size, **({} if tune_s is None else {"tune_s": round(tune_s, 1)})}
+            tuning = "" if tune_s is None else f"  tune {tune_s:6.1f} s"
+            noise = f" (noise {rate})" if rate else ""
+            print(f"  {name + noise:22} acc {row['acc']:.4f}  macro-F1 {row['macro_f1']:.4f}{tuning}  "
+                  f"train {row['train_s']:8.2f} s  {row['docs_per_s']:>9,} docs/s  {size / 1e6:10.2f} MB", flush=True)
+        return rows
 
 
-def run_fasttext(train_texts, train_y, test_texts, test_y, tmp: Path) -> dict:
+def run_fasttext(train_texts, train_y, tests: TestSets, tmp: Path) -> dict[float, dict]:
     import fasttext
 
     def fit(path: str, lr: float):
@@ -128,23 +142,21 @@ def run_fasttext(train_texts, train_y, test_texts, test_y, tmp: Path) -> dict:
     best_lr = max(FASTTEXT_LRS, key=val_acc)
     model, train_s = timed(lambda: fit(write_fasttext(tmp / "train.txt", train_texts, train_y), best_lr))
     print(f"  (fastText lr {best_lr} chosen on the validation slice)")
-    return _fasttext_row("fasttext", model, test_texts, test_y, tmp, train_s)
+    return _fasttext_rows("fasttext", model, tests, tmp, train_s)
 
 
-def run_tfidf_lr(train_texts, train_y, test_texts, test_y) -> dict:
+def run_tfidf_lr(train_texts, train_y, tests: TestSets) -> dict[float, dict]:
     pipeline = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2),
                              LogisticRegression(max_iter=1000))
     _, train_s = timed(lambda: pipeline.fit(tokens(train_texts), train_y))
-    predicted, predict_s = timed(lambda: pipeline.predict(tokens(test_texts)), PREDICT_REPEATS)
-    return report("tfidf_lr", test_y, predicted, train_s, predict_s, len(pickle.dumps(pipeline)))
+    return tests.score("tfidf_lr", lambda texts: pipeline.predict(tokens(texts)), train_s, len(pickle.dumps(pipeline)))
 
 
-def run_firth(name: str, params: dict, train_texts, train_y, test_texts, test_y, tmp: Path) -> dict:
+def run_firth(name: str, params: dict, train_texts, train_y, tests: TestSets, tmp: Path) -> dict[float, dict]:
     clf = TextClassifier(seed=0, device="cpu", progress=False, **params)
     _, train_s = timed(lambda: clf.fit(train_texts, train_y))
-    predicted, predict_s = timed(lambda: clf.predict(test_texts), PREDICT_REPEATS)
     clf.save(tmp / name)
-    return report(name, test_y, predicted, train_s, predict_s, directory_size(tmp / name))
+    return tests.score(name, clf.predict, train_s, directory_size(tmp / name))
 
 
 # --- --tuned: every method's settings from a search on the same validation split ---------------------
@@ -162,7 +174,7 @@ def write_fasttext(path: Path, texts, labels) -> str:
     return str(path)
 
 
-def run_fasttext_tuned(train_texts, train_y, test_texts, test_y, tmp: Path, budget: float) -> dict[str, dict]:
+def run_fasttext_tuned(train_texts, train_y, tests: TestSets, tmp: Path, budget: float) -> dict[str, dict]:
     """fastText's autotune on the validation split, the found settings retrained on all of train; and that
     model quantized (fasttext_q)."""
     import fasttext
@@ -180,24 +192,27 @@ def run_fasttext_tuned(train_texts, train_y, test_texts, test_y, tmp: Path, budg
     print(f"  (fastText autotune chose {', '.join(f'{k} {v}' for k, v in chosen.items())})")
     train_file = write_fasttext(tmp / "train.txt", train_texts, train_y)
     model, train_s = timed(lambda: fasttext.train_supervised(train_file, **settings))
-    rows = {"fasttext": _fasttext_row("fasttext", model, test_texts, test_y, tmp, train_s, tune_s)}
+    rows = {"fasttext": _fasttext_rows("fasttext", model, tests, tmp, train_s, tune_s)}
     _, quantize_s = timed(lambda: model.quantize(input=train_file, cutoff=10000, retrain=True, qnorm=True, thread=2))
-    rows["fasttext_q"] = _fasttext_row("fasttext_q", model, test_texts, test_y, tmp, train_s + quantize_s, tune_s)
+    rows["fasttext_q"] = _fasttext_rows("fasttext_q", model, tests, tmp, train_s + quantize_s, tune_s)
     return rows
 
 
-def _fasttext_row(name: str, model, test_texts, test_y, tmp: Path, train_s: float,
-                  tune_s: float | None = None) -> dict:
+def _fasttext_rows(name: str, model, tests: TestSets, tmp: Path, train_s: float,
+                   tune_s: float | None = None) -> dict[float, dict]:
     """Test scores, prediction speed (tokenization included) and size on disk of a trained fastText model."""
-    (labels, _), predict_s = timed(lambda: model.predict(tokens(test_texts)), PREDICT_REPEATS)
     path = tmp / f"{name}.bin"
     model.save_model(str(path))
     size = os.path.getsize(path)
     path.unlink()
-    return report(name, test_y, [label[0][len("__label__"):] for label in labels], train_s, predict_s, size, tune_s)
+
+    def predict(texts: list[str]) -> list[str]:
+        return [label[0][len("__label__"):] for label in model.predict(tokens(texts))[0]]
+
+    return tests.score(name, predict, train_s, size, tune_s)
 
 
-def run_tfidf_lr_tuned(train_texts, train_y, test_texts, test_y) -> dict:
+def run_tfidf_lr_tuned(train_texts, train_y, tests: TestSets) -> dict[float, dict]:
     """TF-IDF + LR with C chosen by GridSearchCV on the validation split, refit on all of train."""
     from sklearn.model_selection import GridSearchCV, PredefinedSplit
 
@@ -212,23 +227,22 @@ def run_tfidf_lr_tuned(train_texts, train_y, test_texts, test_y) -> dict:
     final = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2),
                           LogisticRegression(C=best_c, max_iter=1000))
     _, train_s = timed(lambda: final.fit(tokens(train_texts), train_y))
-    predicted, predict_s = timed(lambda: final.predict(tokens(test_texts)), PREDICT_REPEATS)
     print(f"  (TF-IDF + LR: C {best_c} chosen on the validation split)")
-    return report("tfidf_lr", test_y, predicted, train_s, predict_s, len(pickle.dumps(final)), tune_s)
+    return tests.score("tfidf_lr", lambda texts: final.predict(tokens(texts)), train_s, len(pickle.dumps(final)),
+                       tune_s)
 
 
-def run_firth_tuned(name: str, train_texts, train_y, test_texts, test_y, tmp: Path, budget: float,
-                    **search) -> dict:
+def run_firth_tuned(name: str, train_texts, train_y, tests: TestSets, tmp: Path, budget: float,
+                    **search) -> dict[float, dict]:
     """TextClassifier.tune within the budget; its search time and the refit's time reported apart."""
     started = time.perf_counter()
     clf = TextClassifier.tune(train_texts, train_y, budget_s=budget, seed=0, device="cpu", progress=False, **search)
     total_s = time.perf_counter() - started
     refit_s = sum(r.get("seconds", 0.0) for r in clf.history_)
-    predicted, predict_s = timed(lambda: clf.predict(test_texts), PREDICT_REPEATS)
     clf.save(tmp / name)
     chosen = {k: v for k, v in clf.best_params_.items() if k not in ("device", "progress", "seed", "val_fraction")}
     print(f"  ({name}: {len(clf.search_)} trials; chose {chosen})")
-    return report(name, test_y, predicted, refit_s, predict_s, directory_size(tmp / name), total_s - refit_s)
+    return tests.score(name, clf.predict, refit_s, directory_size(tmp / name), total_s - refit_s)
 
 
 def shuffled(texts: list[str], labels: list[str]) -> tuple[list[str], list[str]]:
@@ -242,8 +256,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="rotten-tomatoes and bbc-news only")
     parser.add_argument("--methods", nargs="+", help="run only these methods")
     parser.add_argument("--datasets", nargs="+", help="run only these datasets")
-    parser.add_argument("--noise", type=float, default=0.0, metavar="RATE",
-                        help="test on noised test texts (train on clean ones), noise at this rate")
+    parser.add_argument("--noise", type=float, nargs="+", default=[0.0], metavar="RATE",
+                        help="test on noised test texts (train on clean ones), noise at each rate (0: clean)")
     parser.add_argument("--tuned", action="store_true", help="every method's settings from a search on the same "
                                                              "validation split, within --budget")
     parser.add_argument("--budget", type=float, default=300.0, metavar="SECONDS",
@@ -252,42 +266,44 @@ def main() -> None:
     names = args.datasets or ["rotten-tomatoes", "bbc-news"] + ([] if args.quick else ["20newsgroups"])
     print(f"firth {firth.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
           f"scikit-learn {sklearn.__version__}, {os.cpu_count()} cores, {platform.machine()}", flush=True)
-    results: dict[str, dict] = {}
+    results: dict[float, dict[str, dict]] = {rate: {} for rate in args.noise}
     for name in names:
         data = firth.data.load(name)
         train_texts, train_y = shuffled(data.train.texts, data.train.labels)
-        test_texts, test_y = noise_texts(data.test.texts, args.noise), data.test.labels
-        print(f"{name}: {len(train_texts):,} train, {len(test_texts):,} test"
-              + (f" (noise at {args.noise})" if args.noise else "") + f", {len(set(train_y))} classes", flush=True)
-        rows: dict[str, dict] = {}
+        tests = TestSets(data.test.texts, data.test.labels, args.noise)
+        print(f"{name}: {len(train_texts):,} train, {len(data.test.texts):,} test, {len(set(train_y))} classes"
+              + (f"; tested at noise {', '.join(map(str, args.noise))}" if args.noise != [0.0] else ""), flush=True)
+        rows: dict[str, dict[float, dict]] = {}  # method → noise rate → row
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
             wanted = lambda method: not args.methods or method in args.methods  # noqa: E731
-            data_args = (train_texts, train_y, test_texts, test_y)
             if args.tuned:
                 if wanted("fasttext"):
-                    rows.update(run_fasttext_tuned(*data_args, tmp, args.budget))
+                    rows.update(run_fasttext_tuned(train_texts, train_y, tests, tmp, args.budget))
                 if wanted("tfidf_lr"):
-                    rows["tfidf_lr"] = run_tfidf_lr_tuned(*data_args)
+                    rows["tfidf_lr"] = run_tfidf_lr_tuned(train_texts, train_y, tests)
                 if wanted("firth_sgnn"):
-                    rows["firth_sgnn"] = run_firth_tuned("firth_sgnn", *data_args, tmp, args.budget, models=["sgnn"])
+                    rows["firth_sgnn"] = run_firth_tuned("firth_sgnn", train_texts, train_y, tests, tmp, args.budget,
+                                                         models=["sgnn"])
                 if wanted("firth_best"):  # the search over every default family: no pick among rows by test score
-                    rows["firth_best"] = run_firth_tuned("firth_best", *data_args, tmp, args.budget)
+                    rows["firth_best"] = run_firth_tuned("firth_best", train_texts, train_y, tests, tmp, args.budget)
             else:
                 if wanted("fasttext"):
-                    rows["fasttext"] = run_fasttext(*data_args, tmp)
+                    rows["fasttext"] = run_fasttext(train_texts, train_y, tests, tmp)
                 if wanted("tfidf_lr"):
-                    rows["tfidf_lr"] = run_tfidf_lr(*data_args)
+                    rows["tfidf_lr"] = run_tfidf_lr(train_texts, train_y, tests)
                 for method, params in FIRTH_METHODS.items():
                     if wanted(method):
-                        rows[method] = run_firth(method, params, *data_args, tmp)
-        firth_rows = {k: v for k, v in rows.items() if k.startswith("firth_")}
-        if firth_rows and not args.tuned:
-            best = max(firth_rows, key=lambda k: firth_rows[k]["acc"])
-            rows["firth_best"] = dict(firth_rows[best], method=best)
-        results[name] = rows
-    print(json.dumps({**results, **({"noise": args.noise} if args.noise else {}),
-                      **({"tuned": True} if args.tuned else {})}))
+                        rows[method] = run_firth(method, params, train_texts, train_y, tests, tmp)
+        for rate in args.noise:
+            results[rate][name] = at_rate = {method: by_rate[rate] for method, by_rate in rows.items()}
+            firth_rows = {k: v for k, v in at_rate.items() if k.startswith("firth_")}
+            if firth_rows and not args.tuned:  # the best firth row by test score: reported, never a tuned choice
+                best = max(firth_rows, key=lambda k: firth_rows[k]["acc"])
+                at_rate["firth_best"] = dict(firth_rows[best], method=best)
+    for rate in args.noise:
+        print(json.dumps({**results[rate], **({"noise": rate} if rate else {}),
+                          **({"tuned": True} if args.tuned else {})}))
 
 
 if __name__ == "__main__":
