@@ -171,6 +171,19 @@ def test_sgnn_needs_the_projection():
         TextClassifier(model="sgnn", features="tfidf").fit(["a b", "c d"], ["x", "y"])
 
 
+def test_defaults_are_per_model_and_explicit_settings_win():
+    """The softmax's C and learning rate default to the values chosen across datasets; other models keep
+    no penalty, and a weight decay the user sets is not overridden by a default C."""
+    from firth.config import ClassifierConfig, SOFTMAX_DEFAULTS
+
+    softmax = ClassifierConfig()
+    assert (softmax.C, softmax.lr) == (SOFTMAX_DEFAULTS["C"], SOFTMAX_DEFAULTS["lr"])
+    assert (ClassifierConfig(model="mlp").C, ClassifierConfig(model="sgnn").lr) == (None, 0.01)
+    assert ClassifierConfig(weight_decay=1e-4).C is None
+    assert (ClassifierConfig(C=3.0, lr=0.1).C, ClassifierConfig(C=3.0, lr=0.1).lr) == (3.0, 0.1)
+    assert TextClassifier().fit(["good film", "bad film"] * 3, ["pos", "neg"] * 3).config_.C == SOFTMAX_DEFAULTS["C"]
+
+
 def test_C_is_logistic_regressions(bbc):
     # the same penalized objective (bias unpenalized) has the same optimum as scikit-learn's
     from sklearn.linear_model import LogisticRegression

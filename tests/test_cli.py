@@ -88,7 +88,7 @@ BAD_INPUTS = {
                                    "p.txt: line 2 is empty"),
     "empty text in training data": (lambda tmp: ["classify", "train", _write(tmp / "e2.tsv", b"text\tlabel\ngood\ta\n \tb\n")],
                                     "e2.tsv: line 3 has an empty text"),
-    "no vocabulary": (lambda tmp: ["classify", "train", _write(tmp / "v.tsv", b"text\tlabel\nab\ta\ncd\tb\n")],
+    "no vocabulary": (lambda tmp: ["classify", "train", _write(tmp / "v.tsv", b"text\tlabel\na\ta\nb\tb\n")],
                       "features 'tfidf' could not be fitted on the training texts"),
     "ambiguous headerless table": (lambda tmp: ["classify", "train", _write(tmp / "h.tsv", b"a b\tc d\ne f\tg h\n")],
                                    "neither of the two columns looks like the label"),

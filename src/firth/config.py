@@ -237,6 +237,13 @@ class TrainConfig:
             raise FirthError(f"unknown device {self.device!r}; use auto, cpu or cuda.")
 
 
+# `classify train`'s softmax settings: of the best settings `tune` found on each registry dataset's training
+# split, the ones with the least mean loss of validation accuracy across all of them
+# (benchmarks/classify_defaults.py; benchmarks/RESULTS.md), with TfidfFeatures' defaults
+SOFTMAX_DEFAULTS = {"C": 120.0, "lr": 0.018}
+OTHER_LR = 1e-2
+
+
 @dataclass(kw_only=True)
 class ClassifierConfig(TrainConfig):
     """A text classifier: features, network, and how it trains (firth.models.classifier.TextClassifier)."""
@@ -251,13 +258,20 @@ class ClassifierConfig(TrainConfig):
     pooling: str = option("mean", "how the sgnn pools word vectors", choices=registry.SGNN_POOLINGS)
     batch_norm: bool = option(True, "batch normalization in the mlp's layers and the sgnn's head (under DDP each "
                                     "process normalizes its own share of the batch)")
+    lr: float | None = option(None, f"(peak) learning rate (none: {SOFTMAX_DEFAULTS['lr']} for softmax, "
+                                    f"{OTHER_LR} for mlp and sgnn)")
     C: float | None = option(None, "inverse L2 strength as in LogisticRegression (weight decay 1/(C x training "
-                                   "texts)); overrides weight_decay")
+                                   f"texts)); overrides weight_decay (none: {SOFTMAX_DEFAULTS['C']:g} for softmax "
+                                   "unless weight_decay is set, no penalty for mlp and sgnn)")
     monitor: str = option("val_loss", "the validation metric early stopping follows",
                           choices=("val_loss", "val_acc", "val_macro_f1"))
     val_fraction: float = option(0.1, "share of the training data held out for early stopping (0: none)")
 
     def __post_init__(self):
+        if self.lr is None:
+            self.lr = SOFTMAX_DEFAULTS["lr"] if self.model == "softmax" else OTHER_LR
+        if self.C is None and self.model == "softmax" and self.weight_decay == 0:
+            self.C = SOFTMAX_DEFAULTS["C"]
         super().__post_init__()
         check_choice("model", self.model, registry.MODELS)
         check_choice("features", self.features_name, registry.FEATURES)

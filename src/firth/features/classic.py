@@ -69,7 +69,7 @@ class TfidfFeatures(CountFeatures):
     """TF-IDF of n-grams: l2-normalized, smoothed idf, optional sublinear tf."""
 
     def __init__(self, analyzer: str = "word", ngram_range: tuple[int, int] = (1, 2),
-                 lowercase: bool = True, min_df: int = 2, max_features: int | None = None,
+                 lowercase: bool = True, min_df: int = 1, max_features: int | None = None,
                  binary: bool = False, sublinear_tf: bool = True):
         super().__init__(analyzer, ngram_range, lowercase, min_df, max_features, binary)
         self.sublinear_tf = sublinear_tf

@@ -23,7 +23,7 @@ from firth import registry
 from firth.errors import FirthError
 
 DEFAULT_FAMILIES = ("tfidf+softmax", "projection+sgnn")
-MAX_EPOCHS = {"softmax": 40, "mlp": 40, "sgnn": 12}
+MAX_EPOCHS = {"softmax": 40, "mlp": 40, "sgnn": 20}
 PATIENCE = 3
 SGNN_LAYERS = {"128": (128,), "256": (256,), "128-128": (128, 128), "256-128": (256, 128)}
 
