@@ -93,6 +93,7 @@ def main() -> None:
         candidate.update(mean_regret=round(float(np.mean(regrets)), 4), max_regret=round(max(regrets), 4))
     chosen = min(candidates, key=lambda c: (c["mean_regret"], c["max_regret"]))
     print("\n| candidate | " + " | ".join(args.datasets) + " | mean regret | largest regret |")
+    print("|---|" + "---|" * (len(args.datasets) + 2))
     for c in candidates:
         cells = " | ".join(f"{c['val_acc'][n]:.4f} ({-c['regret'][n]:+.4f})" for n in args.datasets)
         print(f"| {c['from']} | {cells} | {c['mean_regret']:.4f} | {c['max_regret']:.4f} |")
