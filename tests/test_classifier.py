@@ -180,7 +180,8 @@ def test_defaults_are_per_model_and_explicit_settings_win():
     assert (softmax.C, softmax.lr) == (SOFTMAX_DEFAULTS["C"], SOFTMAX_DEFAULTS["lr"])
     assert (ClassifierConfig(model="mlp").C, ClassifierConfig(model="sgnn").lr) == (None, 0.01)
     assert ClassifierConfig(weight_decay=1e-4).C is None
-    assert (ClassifierConfig(C=3.0, lr=0.1).C, ClassifierConfig(C=3.0, lr=0.1).lr) == (3.0, 0.1)
+    given = ClassifierConfig(C=3.0, lr=0.1)
+    assert (given.C, given.lr) == (3.0, 0.1)
     assert TextClassifier().fit(["good film", "bad film"] * 3, ["pos", "neg"] * 3).config_.C == SOFTMAX_DEFAULTS["C"]
 
 
