@@ -3,13 +3,16 @@
 import json
 import math
 
+import numpy as np
 import pytest
+import scipy.sparse
 import torch
 from torch import nn
 
 from firth.config import TrainConfig
 from firth.errors import FirthError
 from firth.evaluate.evaluators import Evaluator, LossEvaluator
+from firth.models.mlp import MLP
 from firth.train import ArrayDataset, Trainer
 from firth.train.schedules import lr_factor
 
@@ -180,6 +183,25 @@ def test_workers_prepare_the_same_batches():
     helped.fit(data, val)
     for a, b in zip(alone.model.state_dict().values(), helped.model.state_dict().values()):
         assert torch.equal(a, b)
+
+
+def test_sparse_rows_train_as_their_dense_rows_do():
+    """TF-IDF-like scipy rows reach the first layer as a sparse batch, also from a worker process, and
+    train the network that the same rows densified train (without batch norm: a bias before it gets a
+    gradient of rounding noise only, which Adam makes a full step of)."""
+    features = scipy.sparse.random(64, 40, density=0.1, format="csr", dtype=np.float32, random_state=0)
+    sums = np.asarray(features.sum(axis=1)).ravel()
+    labels = (sums > np.median(sums)).astype(np.int64)
+    x, _ = ArrayDataset(features, labels)[[0, 5, 9]]
+    assert x.layout == torch.sparse_coo
+    outputs = []
+    for data, workers in ((ArrayDataset(features.toarray(), labels), 0), (ArrayDataset(features, labels), 1)):
+        torch.manual_seed(0)
+        trainer = Trainer(MLP(40, 2, hidden=(8,), batch_norm=False), config(epochs=2, num_workers=workers))
+        trainer.fit(data, data.subset(list(range(16))))
+        outputs.append(trainer.model.eval()(torch.as_tensor(features.toarray())))
+    assert torch.allclose(outputs[0], outputs[1], atol=1e-5)
+    assert outputs[0].std(0).min() > 0.01  # it learned something
 
 
 def test_max_steps_stops_within_an_epoch_and_ends_the_schedule_there():

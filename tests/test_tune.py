@@ -10,6 +10,7 @@ import time
 import numpy as np
 import pytest
 
+from firth.config import SOFTMAX_DEFAULTS
 from firth.errors import FirthError
 from firth.models.classifier import TextClassifier
 from firth.models.search_space import families
@@ -52,6 +53,16 @@ def test_tune_searches_on_validation_and_refits_the_best_on_everything(tmp_path)
     assert clf.card_["data"]["documents"] == 1200 and clf.card_["data"]["held out for early stopping"] == 0
     assert clf.card_["data"]["tuning"]["trials"] == 3
     assert np.mean(clf.predict(texts) == np.array(labels)) > 0.8
+
+
+def test_the_search_begins_with_the_defaults_of_each_family():
+    texts, labels = make_texts(1200)
+    clf = TextClassifier.tune(texts, labels, budget_s=None, n_trials=2, device="cpu", progress=False,
+                              features=["counts", "projection"], models=["softmax", "sgnn"])
+    first, second = (record.params for record in clf.search_)
+    assert first == {"family": "counts+softmax", "C": SOFTMAX_DEFAULTS["C"], "softmax_lr": SOFTMAX_DEFAULTS["lr"],
+                     "counts_ngrams": "1", "counts_min_df": "1"}  # CountFeatures' defaults
+    assert second["family"] == "projection+softmax" and second["C"] == SOFTMAX_DEFAULTS["C"]
 
 
 def test_small_data_is_tuned_on_three_folds():

@@ -132,7 +132,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         record); with `out_dir`, trials.jsonl and Optuna's journal (for `resume`) go there. `on_trial`
         is told each finished trial's record.
         """
-        from firth.models.search_space import families, space
+        from firth.models.search_space import families, space, starting_points
         from firth.train.search import BudgetedSearch
 
         check_choice("metric", metric, TUNE_METRICS)
@@ -142,8 +142,9 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         _check_fit_data(texts, labels)
         splits = _tuning_splits(labels, seed)
         fitted_share = sum(len(fit) for fit, _ in splits) / len(splits) / len(texts)
-        search = BudgetedSearch(space(families(features, models)), budget_s, n_trials, seed, out_dir, resume,
-                                refit_factor=1 / fitted_share, on_trial=on_trial)
+        candidates = families(features, models)
+        search = BudgetedSearch(space(candidates), budget_s, n_trials, seed, out_dir, resume,
+                                refit_factor=1 / fitted_share, on_trial=on_trial, start_with=starting_points(candidates))
 
         def objective(params: dict, report) -> float:
             trial = {**fixed, **params, "seed": seed, "progress": False, "monitor": f"val_{metric}",

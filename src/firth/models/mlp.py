@@ -5,9 +5,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from firth.models.linear import SparseInputLinear
+
 
 class MLP(nn.Module):
-    """Hidden layers of the given sizes, then a linear layer to the class logits."""
+    """Hidden layers of the given sizes, then a linear layer to the class logits; reads dense or sparse COO rows."""
 
     reads_words = False  # it reads a featurizer's vectors
 
@@ -22,7 +24,7 @@ class MLP(nn.Module):
         layers: list[nn.Module] = []
         width = n_features
         for size in hidden:
-            layers.append(nn.Linear(width, size))
+            layers.append((SparseInputLinear if not layers else nn.Linear)(width, size))
             if batch_norm:
                 layers.append(nn.BatchNorm1d(size))
             layers += [nn.ReLU(), nn.Dropout(dropout)]

@@ -9,6 +9,9 @@ the peers' documentation use (fastText's autotune, scikit-learn's LogisticRegres
   80 hash functions (the cheaper ones train about twice as fast, benchmarks/RESULTS.md), mean or
   mean+max pooling, dropout 0-0.5, batch norm or not, cosine schedule after 50 warm-up steps.
 
+A search begins with `classify train`'s defaults for each family (`starting_points`), so a tuned
+classifier is never one the defaults beat on the validation data for want of trying them.
+
 Epochs are not searched: every trial stops early on the validation score (patience 3), and the best
 epoch becomes the refit's epoch count. Categorical values are strings, so that Optuna's journal
 stores them as they are.
@@ -20,6 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from firth import registry
+from firth.config import ClassifierConfig, ProjectionConfig
 from firth.errors import FirthError
 
 DEFAULT_FAMILIES = ("tfidf+softmax", "projection+sgnn")
@@ -48,6 +52,32 @@ def families(features: Sequence[str] | None = None, models: Sequence[str] | None
         raise FirthError("no model family fits those features and models: the sgnn model reads the projection "
                          "only; add --features projection or another --model.")
     return pairs
+
+
+def starting_points(candidates: Sequence[str]) -> list[dict[str, Any]]:
+    """`classify train`'s defaults for each of the `candidates` families, as `space`'s parameters, in the
+    candidates' order (the cheap TF-IDF softmax first by default)."""
+    points = []
+    for family in candidates:
+        feature, model = family.split("+")
+        defaults = ClassifierConfig(model=model, features=feature)
+        point: dict[str, Any] = {"family": family}
+        if model == "softmax":
+            point.update(C=defaults.C, softmax_lr=defaults.lr)
+        elif model == "mlp":
+            point.update(mlp_lr=defaults.lr, mlp_hidden=str(defaults.hidden[0]), mlp_dropout=defaults.dropout)
+        else:
+            layers = next(name for name, sizes in SGNN_LAYERS.items() if sizes == tuple(defaults.hidden))
+            point.update(sgnn_lr=defaults.lr, sgnn_layers=layers, sgnn_pooling=defaults.pooling,
+                         sgnn_dropout=defaults.dropout, sgnn_batch_norm="yes" if defaults.batch_norm else "no",
+                         sgnn_hashes=str(ProjectionConfig().n_hashes))
+        if feature in ("tfidf", "counts"):
+            params = registry.resolve(registry.FEATURES, feature, "features")().get_params()
+            point.update({f"{feature}_ngrams": str(params["ngram_range"][1]), f"{feature}_min_df": str(params["min_df"])})
+            if feature == "tfidf":
+                point["tfidf_sublinear"] = "yes" if params["sublinear_tf"] else "no"
+        points.append(point)
+    return points
 
 
 def space(candidates: Sequence[str]) -> Callable[[Any], dict]:

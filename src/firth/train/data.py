@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -9,11 +10,16 @@ import scipy.sparse as sp
 import torch
 from torch.utils.data import Dataset
 
+# A sparse batch from a worker process is rebuilt by torch without saying whether to check it; the
+# warning that this draws is about torch's defaults, which are ours, and would only puzzle a user.
+warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly disabled")
+
 
 class ArrayDataset(Dataset):
     """Feature rows (dense or scipy-sparse) with integer labels, indexed by a list of rows.
 
-    Sparse rows are densified one batch at a time, never the whole matrix.
+    A batch of sparse rows is a torch sparse COO tensor, which firth's networks over features read
+    without densifying (firth.models.linear.SparseInputLinear).
     """
 
     def __init__(self, features: np.ndarray | sp.spmatrix, labels: Sequence[int] | np.ndarray):
@@ -27,12 +33,19 @@ class ArrayDataset(Dataset):
 
     def __getitem__(self, rows: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
         block = self.features[rows]
-        if sp.issparse(block):
-            block = block.toarray()
-        return torch.as_tensor(block, dtype=torch.float32), self.labels[rows]
+        return (sparse_rows(block) if sp.issparse(block) else torch.as_tensor(block, dtype=torch.float32),
+                self.labels[rows])
 
     def subset(self, rows: Sequence[int]) -> "ArrayDataset":
         return ArrayDataset(self.features[rows], self.labels[rows].numpy())
+
+
+def sparse_rows(block: sp.csr_matrix) -> torch.Tensor:
+    """A scipy CSR matrix as a float32 torch sparse COO tensor (coalesced: CSR cells are in row order)."""
+    block = block.tocoo()
+    cells = torch.from_numpy(np.stack([block.row, block.col]).astype(np.int64))
+    return torch.sparse_coo_tensor(cells, torch.from_numpy(block.data.astype(np.float32)), size=block.shape,
+                                   is_coalesced=True, check_invariants=False)
 
 
 class TokenDataset(Dataset):

@@ -32,7 +32,7 @@ import math
 import os
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -89,13 +89,14 @@ class BudgetedSearch:
     """A seeded Optuna study over `space` (a function from an optuna.Trial to a settings dict), maximizing.
 
     `budget_s` (seconds, None: no limit) and `n_trials` (None: no limit) bound it; one of them must be given.
+    A new study first tries the settings in `start_with` (dicts of the space's parameters), in order.
     With `out_dir`, trials.jsonl and the journal go there and `resume` continues that study; `on_trial` is
     told each finished trial.
     """
 
     def __init__(self, space: Callable[[Any], dict], budget_s: float | None = 300.0, n_trials: int | None = None,
                  seed: int = 0, out_dir: str | Path | None = None, resume: bool = False, refit_factor: float = 1.0,
-                 on_trial: Callable[[TrialRecord], None] | None = None):
+                 on_trial: Callable[[TrialRecord], None] | None = None, start_with: Sequence[dict] = ()):
         if budget_s is None and n_trials is None:
             raise FirthError("a search needs a time budget or a number of trials.")
         if budget_s is not None and not budget_s > 0:
@@ -104,7 +105,7 @@ class BudgetedSearch:
             raise FirthError(f"n_trials must be at least 1, got {n_trials}.")
         self.space, self.budget_s, self.n_trials, self.seed = space, budget_s, n_trials, seed
         self.out_dir, self.resume, self.refit_factor = (Path(out_dir) if out_dir else None), resume, refit_factor
-        self.on_trial = on_trial
+        self.on_trial, self.start_with = on_trial, list(start_with)
         self.records: list[TrialRecord] = []
         self.started = time.perf_counter()  # the budget counts from here: create the search when the job starts
 
@@ -117,6 +118,9 @@ class BudgetedSearch:
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)  # our own lines and table report the trials
         study = self._study()
+        if not study.trials:  # a resumed study has them already
+            for params in self.start_with:
+                study.enqueue_trial(params)
         done = len([t for t in study.trials if t.state.is_finished()])
         remaining = None if self.n_trials is None else max(self.n_trials - done, 0)
 
