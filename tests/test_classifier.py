@@ -5,6 +5,7 @@ import pytest
 import torch
 from sklearn.base import clone
 
+from firth.data.splits import stratified_split
 from firth.errors import FirthError
 from firth.models.classifier import TextClassifier
 from firth.text.readers import read_labelled
@@ -65,6 +66,18 @@ def test_early_stopping_keeps_the_best_epoch(bbc):
     assert len(losses) <= 50
     if len(losses) < 50:  # stopped early: the last `patience` epochs were no better
         assert min(losses[-2:]) >= min(losses)
+
+
+@pytest.mark.parametrize("features", ["tfidf", "projection"])
+def test_held_out_rows_are_featurized_as_prediction_featurizes_them(bbc, features):
+    """fit featurizes its training rows in the featurizer's fit and the held-out rows apart, then puts them
+    back in order: the validation loss it kept is that of predicting the held-out texts afresh."""
+    clf = small_classifier(features=features, epochs=5).fit(bbc.texts, bbc.labels)
+    _, held_out = stratified_split(list(bbc.labels), 0.34, 0)
+    proba = clf.predict_proba([bbc.texts[i] for i in held_out])
+    truth = np.searchsorted(clf.classes_, [bbc.labels[i] for i in held_out])
+    loss = -np.log(proba[np.arange(len(held_out)), truth]).mean()
+    assert min(record["val_loss"] for record in clf.history_) == pytest.approx(loss, rel=1e-4)
 
 
 def test_sklearn_api(bbc):

@@ -46,7 +46,9 @@ class CountFeatures(FeaturizerStateMixin, TransformerMixin, BaseEstimator):
         return self.vectorizer_.transform(texts).astype(np.float32)
 
     def fit_transform(self, texts, y=None) -> sp.csr_matrix:
-        return self.fit(texts).transform(texts)
+        """fit(texts).transform(texts), tokenizing the texts once."""
+        self.vectorizer_ = self._vectorizer()
+        return self.vectorizer_.fit_transform(texts).astype(np.float32)
 
     @property
     def n_features_out_(self) -> int:
