@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from firth.config import SOFTMAX_DEFAULTS
+from firth.config import SOFTMAX_DEFAULTS, ClassifierConfig
 from firth.errors import FirthError
 from firth.models.classifier import TextClassifier
 from firth.models.search_space import families
@@ -55,14 +55,17 @@ def test_tune_searches_on_validation_and_refits_the_best_on_everything(tmp_path)
     assert np.mean(clf.predict(texts) == np.array(labels)) > 0.8
 
 
-def test_the_search_begins_with_the_defaults_of_each_family():
+def test_the_search_begins_with_the_softmax_defaults():
     texts, labels = make_texts(1200)
     clf = TextClassifier.tune(texts, labels, budget_s=None, n_trials=2, device="cpu", progress=False,
                               features=["counts", "projection"], models=["softmax", "sgnn"])
     first, second = (record.params for record in clf.search_)
     assert first == {"family": "counts+softmax", "C": SOFTMAX_DEFAULTS["C"], "softmax_lr": SOFTMAX_DEFAULTS["lr"],
                      "counts_ngrams": "1", "counts_min_df": "1"}  # CountFeatures' defaults
-    assert second["family"] == "projection+softmax" and second["C"] == SOFTMAX_DEFAULTS["C"]
+    assert second == {"family": "projection+softmax", "C": SOFTMAX_DEFAULTS["C"], "softmax_lr": SOFTMAX_DEFAULTS["lr"]}
+    sgnn_only = TextClassifier.tune(texts, labels, budget_s=None, n_trials=1, device="cpu", progress=False,
+                                    models=["sgnn"], max_steps=2)
+    assert sgnn_only.search_[0].params["sgnn_lr"] != ClassifierConfig(model="sgnn").lr  # TPE's pick, not a default
 
 
 def test_small_data_is_tuned_on_three_folds():

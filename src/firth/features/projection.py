@@ -45,7 +45,7 @@ import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from torch import nn
 
-from firth.config import ProjectionConfig
+from firth.config import PROJECTION_CACHE, ProjectionConfig
 from firth.errors import FirthError
 from firth.features.hashing import (  # noqa: F401 (re-exported: the hashing steps of the specification above)
     CHUNK_BYTES,
@@ -81,7 +81,7 @@ class Projection(nn.Module):
     expansion (the scatter of hashed n-grams into vectors) runs on that device.
     """
 
-    def __init__(self, config: ProjectionConfig | None = None, cache_size: int = 50_000,
+    def __init__(self, config: ProjectionConfig | None = None, cache_size: int = PROJECTION_CACHE,
                  dim: int | None = None, **kwargs):
         """Configure by `config`, or by ProjectionConfig's fields as keywords (`dim` sets T*d)."""
         super().__init__()
@@ -212,7 +212,7 @@ class Projection(nn.Module):
         write_json(Path(directory) / "projection.json", asdict(self.config))
 
     @classmethod
-    def load(cls, directory: str | Path, cache_size: int = 50_000) -> "Projection":
+    def load(cls, directory: str | Path, cache_size: int = PROJECTION_CACHE) -> "Projection":
         return cls(ProjectionConfig(**read_json(Path(directory) / "projection.json")), cache_size=cache_size)
 
 

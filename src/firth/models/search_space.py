@@ -9,8 +9,8 @@ the peers' documentation use (fastText's autotune, scikit-learn's LogisticRegres
   80 hash functions (the cheaper ones train about twice as fast, benchmarks/RESULTS.md), mean or
   mean+max pooling, dropout 0-0.5, batch norm or not, cosine schedule after 50 warm-up steps.
 
-A search begins with `classify train`'s defaults for each family (`starting_points`), so a tuned
-classifier is never one the defaults beat on the validation data for want of trying them.
+A search begins with `classify train`'s softmax defaults for each softmax family (`starting_points`),
+so a tuned classifier is never one those defaults beat on the validation data for want of trying them.
 
 Epochs are not searched: every trial stops early on the validation score (patience 3), and the best
 epoch becomes the refit's epoch count. Categorical values are strings, so that Optuna's journal
@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from firth import registry
-from firth.config import ClassifierConfig, ProjectionConfig
+from firth.config import SOFTMAX_DEFAULTS
 from firth.errors import FirthError
 
 DEFAULT_FAMILIES = ("tfidf+softmax", "projection+sgnn")
@@ -55,22 +55,16 @@ def families(features: Sequence[str] | None = None, models: Sequence[str] | None
 
 
 def starting_points(candidates: Sequence[str]) -> list[dict[str, Any]]:
-    """`classify train`'s defaults for each of the `candidates` families, as `space`'s parameters, in the
-    candidates' order (the cheap TF-IDF softmax first by default)."""
+    """`classify train`'s defaults for each softmax family among the `candidates`, as `space`'s parameters:
+    those defaults were chosen by tuning across datasets (benchmarks/classify_defaults.py), and a softmax
+    trial is cheap. The MLP's and the SGNN's defaults were not chosen so, and an SGNN trial can take
+    most of a budget (about 200 s of 300 on 20 Newsgroups), so their search starts from TPE's own picks."""
     points = []
     for family in candidates:
         feature, model = family.split("+")
-        defaults = ClassifierConfig(model=model, features=feature)
-        point: dict[str, Any] = {"family": family}
-        if model == "softmax":
-            point.update(C=defaults.C, softmax_lr=defaults.lr)
-        elif model == "mlp":
-            point.update(mlp_lr=defaults.lr, mlp_hidden=str(defaults.hidden[0]), mlp_dropout=defaults.dropout)
-        else:
-            layers = next(name for name, sizes in SGNN_LAYERS.items() if sizes == tuple(defaults.hidden))
-            point.update(sgnn_lr=defaults.lr, sgnn_layers=layers, sgnn_pooling=defaults.pooling,
-                         sgnn_dropout=defaults.dropout, sgnn_batch_norm="yes" if defaults.batch_norm else "no",
-                         sgnn_hashes=str(ProjectionConfig().n_hashes))
+        if model != "softmax":
+            continue
+        point: dict[str, Any] = {"family": family, "C": SOFTMAX_DEFAULTS["C"], "softmax_lr": SOFTMAX_DEFAULTS["lr"]}
         if feature in ("tfidf", "counts"):
             params = registry.resolve(registry.FEATURES, feature, "features")().get_params()
             point.update({f"{feature}_ngrams": str(params["ngram_range"][1]), f"{feature}_min_df": str(params["min_df"])})
