@@ -57,8 +57,8 @@ def families(features: Sequence[str] | None = None, models: Sequence[str] | None
 def starting_points(candidates: Sequence[str]) -> list[dict[str, Any]]:
     """`classify train`'s defaults for each softmax family among the `candidates`, as `space`'s parameters:
     those defaults were chosen by tuning across datasets (benchmarks/classify_defaults.py), and a softmax
-    trial is cheap. The MLP's and the SGNN's defaults were not chosen so, and an SGNN trial can take
-    most of a budget (about 200 s of 300 on 20 Newsgroups), so their search starts from TPE's own picks."""
+    trial is cheap. The MLP's and the SGNN's defaults were not chosen so, and an SGNN trial is dear (a
+    300 s search on 20 Newsgroups has time for about five), so their search starts from TPE's picks."""
     points = []
     for family in candidates:
         feature, model = family.split("+")
