@@ -47,8 +47,8 @@ def add(families) -> None:
         "Search on DATA's training texts only (a stratified 20% held out for validation, or 3 folds under 1,000 "
         "texts): classify train's softmax defaults first, then settings Optuna's TPE sampler proposes; "
         "trials that fall behind stop early, and the search ends in time to train the best settings on all of "
-        "DATA. Writes trials.jsonl, trials.png and the model; a "
-        "registry name's test split (or --test) is scored once, at the end.")
+        "DATA. Writes trials.jsonl, trials.png and the model; a registry name's test split (or --test) is "
+        "scored once, at the end.")
     tune.add_argument("data", metavar="DATA")
     add_reader_options(tune)
     tune.add_argument("--budget", type=duration, default=300.0, metavar="TIME",

@@ -135,7 +135,8 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         fitted_share = sum(len(fit) for fit, _ in splits) / len(splits) / len(texts)
         candidates = families(features, models)
         search = BudgetedSearch(space(candidates), budget_s, n_trials, seed, out_dir, resume,
-                                refit_factor=1 / fitted_share, on_trial=on_trial, start_with=starting_points(candidates))
+                                refit_factor=1 / fitted_share, on_trial=on_trial,
+                                start_with=starting_points(candidates))
 
         def objective(params: dict, report) -> float:
             trial = {**fixed, **params, "seed": seed, "progress": False, "monitor": f"val_{metric}",

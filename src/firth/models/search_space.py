@@ -67,7 +67,8 @@ def starting_points(candidates: Sequence[str]) -> list[dict[str, Any]]:
         point: dict[str, Any] = {"family": family, "C": SOFTMAX_DEFAULTS["C"], "softmax_lr": SOFTMAX_DEFAULTS["lr"]}
         if feature in ("tfidf", "counts"):
             params = registry.resolve(registry.FEATURES, feature, "features")().get_params()
-            point.update({f"{feature}_ngrams": str(params["ngram_range"][1]), f"{feature}_min_df": str(params["min_df"])})
+            point[f"{feature}_ngrams"] = str(params["ngram_range"][1])
+            point[f"{feature}_min_df"] = str(params["min_df"])
             if feature == "tfidf":
                 point["tfidf_sublinear"] = "yes" if params["sublinear_tf"] else "no"
         points.append(point)
