@@ -88,7 +88,8 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         self.card_ = new_card(self._summary(), {
             "documents": given, "classes": dict(sorted(counts.items())) if len(counts) <= 20 else len(counts),
             "held out for early stopping": len(val_idx)})
-        data = self._dataset(texts, y) if self._net_class().reads_words else self._fit_features(texts, y, train_idx)
+        data = (self._dataset(texts, y) if self._net_class().reads_words
+                else self._fit_features(texts, y, train_idx, val_idx))
         torch.manual_seed(config.seed)
         self.model_ = build_for_training(self._build_net, NET_OPTIONS)
         if out_dir and distributed.is_main():
@@ -190,23 +191,23 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             return self.config_.weight_decay
         return 1.0 / (self.config_.C * n_train)
 
-    def _fit_features(self, texts: list[str], y: np.ndarray, train_idx: list[int]) -> ArrayDataset:
+    def _fit_features(self, texts: list[str], y: np.ndarray, train_idx: list[int],
+                      val_idx: list[int]) -> ArrayDataset:
         """Fit the featurizer on the training rows and featurize every text: the training rows in the same
-        pass as the fit (a vectorizer's fit_transform tokenizes them once, not twice)."""
+        pass as the fit (a vectorizer's fit_transform tokenizes them once, not twice), then the held-out ones."""
         config = self.config_
         self.features_ = _construct(feature_class(config.features_name), config.feature_params,
                                     f"features {config.features_name!r}")
-        others = sorted(set(range(len(texts))) - set(train_idx))
         try:
             fitted = self.features_.fit_transform([texts[i] for i in train_idx])
         except ValueError as e:  # scikit-learn's "empty vocabulary; perhaps the documents ..."
             raise FirthError(f"features {config.features_name!r} could not be fitted on the training texts: "
                              f"{e}.") from None
-        rows = [fitted, self.features_.transform([texts[i] for i in others])] if others else [fitted]
+        rows = [fitted, self.features_.transform([texts[i] for i in val_idx])] if val_idx else [fitted]
         stacked = sp.vstack(rows, format="csr") if sp.issparse(fitted) else np.concatenate(rows)
         if not sp.issparse(stacked):
             check_bytes("a batch of dense feature rows", 4 * config.batch_size * stacked.shape[1], "--batch-size")
-        return ArrayDataset(stacked[np.argsort(np.array(train_idx + others, dtype=np.int64))], y)
+        return ArrayDataset(stacked[np.argsort(np.array(train_idx + val_idx, dtype=np.int64))], y)
 
     def _net_class(self) -> type:
         return registry.resolve(registry.MODELS, self.config_.model, "model")
