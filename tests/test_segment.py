@@ -144,14 +144,24 @@ def test_tokenize_lowercase_and_empty():
 
 
 def test_fast_token_pattern_agrees_with_the_full_one_where_it_is_used(fixtures):
-    from firth.text.segment import _TOKEN, _TOKEN_SIMPLE, _token_regex
+    from firth.text.segment import _TOKEN, _TOKEN_SIMPLE, _WORD, _WORD_SIMPLE, _is_special
 
     bbc = [path.read_text(encoding="utf-8") for path in sorted((fixtures / "bbc").rglob("*.txt"))]
     texts = [*bbc, (fixtures / "bbc_article.txt").read_text(encoding="utf-8"), "Crème brûlée costs £3.50 — naïve_word __ x\x1cy 1,000.5"]
     for text in texts:
-        assert _token_regex(text) is _TOKEN_SIMPLE
+        assert not _is_special(text)
         assert _TOKEN_SIMPLE.findall(text) == _TOKEN.findall(text)
-    assert _token_regex("हिन्दी") is _token_regex("東京") is _TOKEN
+        assert _WORD_SIMPLE.findall(text) == _WORD.findall(text)
+    assert _is_special("हिन्दी") and _is_special("東京")
+
+
+def test_words_are_the_tokens_holding_a_letter_or_digit():
+    texts = ["snake_case __ _x_ a_b", "U.S. e.g. 3.14 don't state-of-the-art $5", "é\u0301_ \u0301\u0301 ‿ x",
+             "東京は晴れ, hi", "हिन्दी भाषा!", "Crème brûlée £3.50 — naïve_word", "... !? $"]
+    for text in texts:
+        for lowercase in (False, True):
+            expected = [t for t in tokenize(text, lowercase) if any(char.isalnum() for char in t)]
+            assert words(text, lowercase) == expected
 
 
 def test_words_drop_punctuation_and_lowercase_by_default():

@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from itertools import repeat
+from itertools import chain, repeat
 from pathlib import Path
 
 import numpy as np
@@ -247,13 +247,15 @@ class ProjectedTexts:
 def project_texts(projection: Projection, docs: Sequence[Sequence[str]], keys: bool = True) -> ProjectedTexts:
     """Project the distinct words of tokenized texts, once each (and hash their keys, unless `keys` is False:
     only models that keep statistics by word need them, and they cost a normalization a word)."""
-    slot: dict[str, int] = {}
-    ids = [slot.setdefault(word, len(slot)) for doc in docs for word in doc]
+    flat = list(chain.from_iterable(docs))
+    distinct = list(dict.fromkeys(flat))
+    slot = dict(zip(distinct, range(len(distinct))))
+    ids = np.fromiter(map(slot.__getitem__, flat), dtype=np.int64, count=len(flat))
     device = projection.device
     hashed = None
     if keys:
-        hashed = torch.from_numpy(word_keys([projection.normalize(word) for word in slot]).view(np.int64)).to(device)
-    return ProjectedTexts(projection.project_words(list(slot)), torch.tensor(ids, dtype=torch.long, device=device),
+        hashed = torch.from_numpy(word_keys([projection.normalize(word) for word in distinct]).view(np.int64)).to(device)
+    return ProjectedTexts(projection.project_words(distinct), torch.from_numpy(ids).to(device),
                           torch.tensor([len(doc) for doc in docs], dtype=torch.long, device=device), hashed)
 
 

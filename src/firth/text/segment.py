@@ -7,7 +7,6 @@ alphabetic script (Wikipedia, documentation, news), not at chat or code.
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -155,11 +154,14 @@ def _combining_marks() -> str:
 # CJK ideographs are tokens of their own, as written Chinese and Japanese put
 # no spaces between words (the same fallback as BERT's tokenizer).
 _IDEOGRAPHS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
-_FIRST_MARK = "\u0300"  # no combining mark or ideograph comes before it
 
 
-def _token_pattern(word_char: str, ideograph: str | None) -> re.Pattern[str]:
-    """The token regex, given what a word character is and, if any, what an ideograph is."""
+_OTHER = r"| [^\w\s]"
+
+
+def _token_pattern(word_char: str, ideograph: str | None, punctuation: bool = True) -> re.Pattern[str]:
+    """The token regex, given what a word character is and, if any, what an ideograph is; without
+    `punctuation`, the characters that are no part of a word are skipped rather than made tokens."""
     return re.compile(
         rf"""
           (?:[^\W\d_]\.){{2,}}(?!\w)         # dotted acronym: U.S., e.g.
@@ -167,28 +169,31 @@ def _token_pattern(word_char: str, ideograph: str | None) -> re.Pattern[str]:
           (?:(?:['-]|(?<=\d)[.,](?=\d))      #   an apostrophe, a hyphen, or a
           {word_char}+)*                     #   decimal/thousands separator
         {f"| {ideograph}" if ideograph else ""}  # one CJK ideograph
-        | [^\w\s]                            # any other character but a space
+        {_OTHER if punctuation else ""}  # any other character but a space
         """,
         re.VERBOSE,
     )
 
 
 _MARKS = _combining_marks()
-_TOKEN = _token_pattern(rf"(?:[^\W{_IDEOGRAPHS}]|[{_MARKS}])", f"[{_IDEOGRAPHS}]")
+_WORD_CHAR = rf"(?:[^\W{_IDEOGRAPHS}]|[{_MARKS}])"
+_TOKEN = _token_pattern(_WORD_CHAR, f"[{_IDEOGRAPHS}]")
+_WORD = _token_pattern(_WORD_CHAR, f"[{_IDEOGRAPHS}]", punctuation=False)
 # The same tokens for text with no combining mark or ideograph, twice as fast.
 _TOKEN_SIMPLE = _token_pattern(r"\w", None)
+_WORD_SIMPLE = _token_pattern(r"\w", None, punctuation=False)
 _MARK_OR_IDEOGRAPH = re.compile(f"[{_MARKS}{_IDEOGRAPHS}]")
 
 
-@functools.lru_cache(maxsize=65536)
-def _is_mark_or_ideograph(char: str) -> bool:
-    return _MARK_OR_IDEOGRAPH.match(char) is not None
+def _is_special(text: str) -> bool:
+    """Whether `text` holds a combining mark or an ideograph (which the simple patterns do not know)."""
+    return not text.isascii() and _MARK_OR_IDEOGRAPH.search(text) is not None
 
 
-def _token_regex(text: str) -> re.Pattern[str]:
-    """The simple pattern unless `text` holds a combining mark or an ideograph."""
-    special = any(char >= _FIRST_MARK and _is_mark_or_ideograph(char) for char in set(text))
-    return _TOKEN if special else _TOKEN_SIMPLE
+def _normalized(text: str, lowercase: bool) -> str:
+    """NFC, with ’ read as ', lowercased or not: the text the token patterns read."""
+    text = unicodedata.normalize("NFC", text).replace("’", "'")
+    return text.lower() if lowercase else text
 
 
 def tokenize(text: str, lowercase: bool = False) -> list[str]:
@@ -200,10 +205,8 @@ def tokenize(text: str, lowercase: bool = False) -> list[str]:
     non-space character is a token of its own ("$", ","). Text is NFC
     normalised first so that equal-looking words compare equal.
     """
-    text = unicodedata.normalize("NFC", text).replace("’", "'")
-    if lowercase:
-        text = text.lower()
-    return _token_regex(text).findall(text)
+    text = _normalized(text, lowercase)
+    return (_TOKEN if _is_special(text) else _TOKEN_SIMPLE).findall(text)
 
 
 def words(text: str, lowercase: bool = True) -> list[str]:
@@ -211,11 +214,11 @@ def words(text: str, lowercase: bool = True) -> list[str]:
 
     This drops punctuation and symbols: the units word-level models count.
     """
-    return [
-        token
-        for token in tokenize(text, lowercase=lowercase)
-        if token.isalnum() or any(char.isalnum() for char in token)  # the first test is the fast path
-    ]
+    text = _normalized(text, lowercase)
+    found = (_WORD if _is_special(text) else _WORD_SIMPLE).findall(text)
+    if text.isascii() and "_" not in text:  # then every word character is a letter or digit
+        return found
+    return [token for token in found if token.isalnum() or any(char.isalnum() for char in token)]
 
 
 def usable_sentences(text: str, min_words: int = 3) -> list[str]:
