@@ -175,7 +175,7 @@ def test_public_names_import_lazily():
 
 
 def test_large_batches_match_small_ones():
-    """Over CHUNK distinct words are hashed in length-sorted chunks; the order must come back."""
+    """Many distinct words are hashed in length-sorted chunks; the order must come back."""
     rng = np.random.default_rng(0)
     letters = list("abcdefghijklmnopqrstuvwxyzéßж")
     vocabulary = ["".join(rng.choice(letters, size=rng.integers(1, 25))) for _ in range(5000)]

@@ -18,6 +18,9 @@ FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 FNV_PRIME = np.uint64(0x100000001B3)
 CHUNK_BYTES = 256 * 2**20  # the most a chunk's per-n-gram vectors may take; hostile input gets smaller chunks
 MAX_WORD_CHARS = 100  # code points of a word that count (step 1)
+# The most output cells one chunk of words sums into: 512 KB of float64, about a core's L2 cache. Summing
+# 64 words of 1,120 dimensions at a time hashes about three times faster than 4,096 (the sums stay in cache).
+CHUNK_CELLS = 2**16
 
 
 def splitmix64(x: np.ndarray) -> np.ndarray:
@@ -133,13 +136,18 @@ def project_words(words: Sequence[str], config: ProjectionConfig) -> np.ndarray:
     The same numbers as firth.features.projection.Projection, without torch: the
     runtime of exported models computes them so.
     """
-    normalized = normalize_words(words, config)
+    return finish(word_sums(normalize_words(words, config), config), config)
+
+
+def word_sums(normalized: Sequence[str], config: ProjectionConfig) -> np.ndarray:
+    """`clipped_sums` of any number of normalized words, [len, D] int8, taken in chunks of words of similar
+    length (little padding) whose n-grams' buckets fit CHUNK_BYTES and whose sums fit CHUNK_CELLS."""
     ngrams = ngram_counts(normalized, config)
-    sums = np.zeros((len(words), config.dim), dtype=np.int8)
+    sums = np.empty((len(normalized), config.dim), dtype=np.int8)
     order = np.argsort(ngrams, kind="stable")
-    for run in chunks(order, ngrams[order], pair_budget(config), len(words) or 1):
+    for run in chunks(order, ngrams[order], pair_budget(config), max(1, CHUNK_CELLS // config.dim)):
         sums[run] = clipped_sums([normalized[i] for i in run.tolist()], config)
-    return finish(sums, config)
+    return sums
 
 
 def pair_budget(config: ProjectionConfig) -> int:
@@ -154,7 +162,7 @@ def clipped_sums(normalized: Sequence[str], config: ProjectionConfig) -> np.ndar
     owner = np.repeat(np.arange(len(normalized)), valid.sum(1))  # the word of each n-gram
     cells = (owner[:, None] * config.dim + index).ravel()
     sums = np.bincount(cells, signs.ravel(), len(normalized) * config.dim).reshape(len(normalized), -1)
-    return np.clip(sums, -127, 127).astype(np.int8)
+    return np.clip(sums, -127, 127, out=sums).astype(np.int8)
 
 
 def finish(sums: np.ndarray, config: ProjectionConfig) -> np.ndarray:

@@ -52,7 +52,6 @@ from firth.features.hashing import (  # noqa: F401 (re-exported: the hashing ste
     FNV_OFFSET,
     FNV_PRIME,
     MAX_WORD_CHARS,
-    chunks,
     clipped_sums,
     code_points,
     ngram_buckets,
@@ -60,17 +59,14 @@ from firth.features.hashing import (  # noqa: F401 (re-exported: the hashing ste
     ngram_keys,
     normalize_word,
     normalize_words,
-    pair_budget,
     seeded_salts,
     splitmix64,
     word_keys,
+    word_sums,
 )
 from firth.features.state import FeaturizerStateMixin
 from firth.io.model_dir import read_json, write_json
 from firth.text.segment import words as split_words
-
-CHUNK = 4096  # words hashed together; longer lists are sorted by length so padding stays small
-
 
 class Projection(nn.Module):
     """Words or texts in, SGNN projections out; no trainable parameters.
@@ -133,29 +129,12 @@ class Projection(nn.Module):
         return torch.from_numpy(array).to(self.device)
 
     def _compute(self, words: list[str]) -> torch.Tensor:
-        """Cacheable int8 rows of distinct words: bits, signs, or clipped sums (float mode).
-
-        Words are hashed in chunks of at most CHUNK words whose n-grams'
-        vectors fit in CHUNK_BYTES, so memory stays bounded whatever the words.
-        """
-        normalized = normalize_words(words, self.config)
-        ngrams = ngram_counts(normalized, self.config)
-        budget = pair_budget(self.config)
-        if len(words) <= CHUNK and ngrams.sum() <= budget:
-            return self._compute_chunk(normalized)
-        order = np.argsort(ngrams, kind="stable")
-        out = torch.empty(len(words), self.dim, dtype=torch.int8, device=self.device)
-        for chunk in chunks(order, ngrams[order], budget, CHUNK):
-            out[self._to_device(chunk)] = self._compute_chunk([normalized[i] for i in chunk.tolist()])
-        return out
-
-    def _compute_chunk(self, words: list[str]) -> torch.Tensor:
-        """Int8 rows of normalized words (firth.features.hashing.clipped_sums, one bincount of sparse cells)."""
-        sums = clipped_sums(words, self.config)
+        """Cacheable int8 rows of distinct words: bits, signs, or clipped sums (float mode)."""
+        sums = word_sums(normalize_words(words, self.config), self.config)
         if self.config.mode == "binary":
             sums = (sums > 0).astype(np.int8)
         elif self.config.mode == "ternary":
-            sums = np.sign(sums).astype(np.int8)
+            sums = np.sign(sums)
         return torch.from_numpy(sums).to(self.device)
 
     def _output(self, rows: torch.Tensor) -> torch.Tensor:
