@@ -6,8 +6,10 @@ the peers' documentation use (fastText's autotune, scikit-learn's LogisticRegres
   word 1-grams or 1-2-grams, min_df 1 or 2, sublinear tf (tfidf);
 - mlp on any featurizer: lr 1e-3-1e-2, one hidden layer of 128-512, dropout 0-0.5;
 - sgnn (projection): lr 1e-3-1e-2, word layers 128, 256, 128+128 or 256+128, a projection of 40 or
-  80 hash functions (the cheaper ones train about twice as fast, benchmarks/RESULTS.md), mean or
-  mean+max pooling, dropout 0-0.5, batch norm or not, cosine schedule after 50 warm-up steps.
+  80 hash functions (the cheaper ones train about twice as fast, benchmarks/RESULTS.md) over
+  character 1-3-grams or 1-5-grams (the longer ones scored higher on clean validation text in
+  benchmarks/sgnn_ngrams.py, and the same or lower on misspelled text), mean or mean+max pooling,
+  dropout 0-0.5, batch norm or not, cosine schedule after 50 warm-up steps.
 
 A search begins with `classify train`'s softmax defaults for each softmax family (`starting_points`),
 so a tuned classifier is never one those defaults beat on the validation data for want of trying them.
@@ -98,7 +100,8 @@ def space(candidates: Sequence[str]) -> Callable[[Any], dict]:
                           dropout=trial.suggest_float("sgnn_dropout", 0.0, 0.5),
                           batch_norm=trial.suggest_categorical("sgnn_batch_norm", ["yes", "no"]) == "yes",
                           feature_params={"mode": "float",
-                                          "n_hashes": int(trial.suggest_categorical("sgnn_hashes", ["40", "80"]))},
+                                          "n_hashes": int(trial.suggest_categorical("sgnn_hashes", ["40", "80"])),
+                                          "ngram_range": (1, int(trial.suggest_categorical("sgnn_ngrams", ["3", "5"])))},
                           schedule="cosine", warmup=50, clip_grad=1.0)
         if feature in ("tfidf", "counts"):
             feature_params = {"ngram_range": (1, int(trial.suggest_categorical(f"{feature}_ngrams", ["1", "2"]))),
