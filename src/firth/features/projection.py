@@ -68,6 +68,7 @@ from firth.features.state import FeaturizerStateMixin
 from firth.io.model_dir import read_json, write_json
 from firth.text.segment import words as split_words
 
+
 class Projection(nn.Module):
     """Words or texts in, SGNN projections out; no trainable parameters.
 

@@ -154,9 +154,7 @@ def _combining_marks() -> str:
 # CJK ideographs are tokens of their own, as written Chinese and Japanese put
 # no spaces between words (the same fallback as BERT's tokenizer).
 _IDEOGRAPHS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
-
-
-_OTHER = r"| [^\w\s]"
+_OTHER = r"| [^\w\s]"  # any other character but a space: a token of its own
 
 
 def _token_pattern(word_char: str, ideograph: str | None, punctuation: bool = True) -> re.Pattern[str]:
@@ -169,7 +167,7 @@ def _token_pattern(word_char: str, ideograph: str | None, punctuation: bool = Tr
           (?:(?:['-]|(?<=\d)[.,](?=\d))      #   an apostrophe, a hyphen, or a
           {word_char}+)*                     #   decimal/thousands separator
         {f"| {ideograph}" if ideograph else ""}  # one CJK ideograph
-        {_OTHER if punctuation else ""}  # any other character but a space
+        {_OTHER if punctuation else ""}
         """,
         re.VERBOSE,
     )
