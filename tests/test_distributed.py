@@ -152,7 +152,7 @@ def test_a_killed_two_process_run_resumes_at_either_world_size(tmp_path):
     shutil.copytree(out, tmp_path / "again")
     for where, processes, tolerance in ((out, 2, 1e-6), (tmp_path / "again", 1, 1e-4)):
         resumed = train(where, *EXACT, *epochs, "--resume", processes=processes)
-        assert resumed.returncode == 0, resumed.stderr[-2000:]
+        assert resumed.returncode == 0, resumed.stderr[-8000:]  # a rank's own abort message comes before torchrun's
         assert largest_difference(weights(where), weights(tmp_path / "whole")) <= tolerance
         logged = [json.loads(line)["epoch"] for line in (where / "metrics.jsonl").read_text().splitlines()]
         assert logged == list(range(1, 61))
