@@ -140,7 +140,7 @@ class Projection(nn.Module):
 
     def _output(self, rows: torch.Tensor) -> torch.Tensor:
         if self.config.mode == "float":
-            return rows.to(torch.float32) * (1.0 / math.sqrt(self.config.n_hashes))
+            return rows.to(torch.float32).mul_(1.0 / math.sqrt(self.config.n_hashes))  # .to made a copy
         return rows
 
     def _remember(self, words: list[str], rows: torch.Tensor) -> None:
