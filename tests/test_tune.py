@@ -13,7 +13,8 @@ import pytest
 from firth.config import SOFTMAX_DEFAULTS, ClassifierConfig
 from firth.errors import FirthError
 from firth.models.classifier import TextClassifier
-from firth.models.search_space import families
+from firth.models.search_space import SGNN_LAYERS, SGNN_PROJECTIONS, WIDE_SGNN_LAYERS, families, space
+from firth.models.sgnn import SGNNClassifierNet
 from firth.train.search import BudgetedSearch
 
 TOPICS = {"sport": "match goal team coach league striker season cup win", "money": "shares bank profit market "
@@ -146,6 +147,22 @@ def test_the_families_searched_by_default_and_on_request():
     assert families(["tfidf", "counts"], ["softmax", "mlp"]) == ["tfidf+softmax", "counts+softmax", "tfidf+mlp",
                                                                  "counts+mlp"]
     assert families(None, ["sgnn"]) == ["projection+sgnn"]
+
+
+@pytest.mark.parametrize("projection", list(SGNN_PROJECTIONS))
+def test_every_sgnn_shape_the_search_can_choose_has_at_most_the_default_shapes_weights(projection):
+    """A wide projection comes with narrow word layers: the search trades width for depth, not size."""
+    import optuna
+
+    layers = ("sgnn_layers", SGNN_LAYERS) if SGNN_PROJECTIONS[projection][1] == 14 else ("sgnn_wide_layers",
+                                                                                       WIDE_SGNN_LAYERS)
+    for choice in layers[1]:
+        params = space(["projection+sgnn"])(optuna.trial.FixedTrial({
+            "family": "projection+sgnn", "sgnn_projection": projection, layers[0]: choice, "sgnn_lr": 3e-3,
+            "sgnn_pooling": "meanmax", "sgnn_dropout": 0.2, "sgnn_batch_norm": "yes", "sgnn_ngrams": "5"}))
+        net = SGNNClassifierNet.from_config(ClassifierConfig(**params), 2)
+        weights = sum(p.numel() for p in net.word_layers[0].parameters())
+        assert net.projection.dim * params["hidden"][0] + params["hidden"][0] == weights <= 1120 * 256 + 256
 
 
 def test_a_half_written_journal_line_is_cut_before_resuming(tmp_path):

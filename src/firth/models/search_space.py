@@ -5,8 +5,11 @@ the peers' documentation use (fastText's autotune, scikit-learn's LogisticRegres
 - softmax on tfidf or counts: C (LogisticRegression's inverse L2) 1-1,000 log-uniform, lr 3e-3-3e-2,
   word 1-grams or 1-2-grams, min_df 1 or 2, sublinear tf (tfidf);
 - mlp on any featurizer: lr 1e-3-1e-2, one hidden layer of 128-512, dropout 0-0.5;
-- sgnn (projection): lr 1e-3-1e-2, word layers 128, 256, 128+128 or 256+128, a projection of 40 or
-  80 hash functions (the cheaper ones train about twice as fast, benchmarks/RESULTS.md) over
+- sgnn (projection): lr 1e-3-1e-2; a projection of 80 or 40 hash functions of 14 bits (the cheaper
+  ones train about twice as fast, benchmarks/RESULTS.md) under word layers 128, 256, 128+128 or
+  256+128, or a wide one of 20 hash functions of 224 bits (4,480 dimensions: a word's n-grams collide
+  less) under word layers 64 or 64+64, the same number of weights as 1,120 dimensions under 256
+  (benchmarks/sgnn_ngrams.py: a point higher on short reviews, the same on news); over
   character 1-3-grams or 1-5-grams (the longer ones scored higher on clean validation text in
   benchmarks/sgnn_ngrams.py, and the same or lower on misspelled text), mean or mean+max pooling,
   dropout 0-0.5, batch norm or not, cosine schedule after 50 warm-up steps.
@@ -31,7 +34,9 @@ from firth.errors import FirthError
 DEFAULT_FAMILIES = ("tfidf+softmax", "projection+sgnn")
 MAX_EPOCHS = {"softmax": 40, "mlp": 40, "sgnn": 20}
 PATIENCE = 3
+SGNN_PROJECTIONS = {"80x14": (80, 14), "40x14": (40, 14), "20x224": (20, 224)}  # hash functions x bits
 SGNN_LAYERS = {"128": (128,), "256": (256,), "128-128": (128, 128), "256-128": (256, 128)}
+WIDE_SGNN_LAYERS = {"64": (64,), "64-64": (64, 64)}  # under the wide projection
 
 
 def families(features: Sequence[str] | None = None, models: Sequence[str] | None = None) -> list[str]:
@@ -94,13 +99,16 @@ def space(candidates: Sequence[str]) -> Callable[[Any], dict]:
                           hidden=(int(trial.suggest_categorical("mlp_hidden", ["128", "256", "512"])),),
                           dropout=trial.suggest_float("mlp_dropout", 0.0, 0.5))
         else:
-            params.update(lr=trial.suggest_float("sgnn_lr", 1e-3, 1e-2, log=True),
-                          hidden=SGNN_LAYERS[trial.suggest_categorical("sgnn_layers", list(SGNN_LAYERS))],
+            n_hashes, bits = SGNN_PROJECTIONS[trial.suggest_categorical("sgnn_projection", list(SGNN_PROJECTIONS))]
+            if bits == 14:
+                hidden = SGNN_LAYERS[trial.suggest_categorical("sgnn_layers", list(SGNN_LAYERS))]
+            else:
+                hidden = WIDE_SGNN_LAYERS[trial.suggest_categorical("sgnn_wide_layers", list(WIDE_SGNN_LAYERS))]
+            params.update(lr=trial.suggest_float("sgnn_lr", 1e-3, 1e-2, log=True), hidden=hidden,
                           pooling=trial.suggest_categorical("sgnn_pooling", ["mean", "meanmax"]),
                           dropout=trial.suggest_float("sgnn_dropout", 0.0, 0.5),
                           batch_norm=trial.suggest_categorical("sgnn_batch_norm", ["yes", "no"]) == "yes",
-                          feature_params={"mode": "float",
-                                          "n_hashes": int(trial.suggest_categorical("sgnn_hashes", ["40", "80"])),
+                          feature_params={"mode": "float", "n_hashes": n_hashes, "bits": bits,
                                           "ngram_range": (1, int(trial.suggest_categorical("sgnn_ngrams", ["3", "5"])))},
                           schedule="cosine", warmup=50, clip_grad=1.0)
         if feature in ("tfidf", "counts"):
