@@ -55,13 +55,17 @@ def scores(name: str, ngram_range: tuple[int, int], shape: str, seeds: int) -> d
         row["clean"].append(round(float((clf.predict(clean) == truth).mean()), 4))
         row["predict_s"].append(time.perf_counter() - start)
         row["noisy"].append(round(float((clf.predict(noisy) == truth).mean()), 4))
-    row["clean_mean"], row["noisy_mean"] = round(float(np.mean(row["clean"])), 4), round(float(np.mean(row["noisy"])), 4)
+    row["clean_mean"], row["noisy_mean"] = _mean(row["clean"], 4), _mean(row["noisy"], 4)
     row["loss_mean"] = round(row["clean_mean"] - row["noisy_mean"], 4)
-    row["fit_s"], row["predict_s"] = round(float(np.mean(row["fit_s"])), 2), round(float(np.mean(row["predict_s"])), 2)
+    row["fit_s"], row["predict_s"] = _mean(row["fit_s"], 2), _mean(row["predict_s"], 2)
     print(f"{name} {ngram_range[0]}-{ngram_range[1]} {shape}: clean {row['clean']} (mean {row['clean_mean']:.4f}), "
           f"10% noise {row['noisy']} (mean {row['noisy_mean']:.4f}), loss {row['loss_mean']:.4f}, "
           f"fit {row['fit_s']:.1f} s, predict {row['predict_s']:.2f} s", flush=True)
     return row
+
+
+def _mean(values: list[float], digits: int) -> float:
+    return round(float(np.mean(values)), digits)
 
 
 def main() -> None:

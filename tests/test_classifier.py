@@ -177,6 +177,30 @@ def test_sgnn_pooling_matches_a_per_text_loop(pooling, hidden):
         mean, peak = rows.mean(0), rows.max(0).values
         pooled.append({"mean": mean, "max": peak, "meanmax": torch.cat([mean, peak])}[pooling])
     assert torch.allclose(net(docs), net.head(torch.stack(pooled)), atol=1e-5)
+    with torch.no_grad():  # inference: from the kept word vectors
+        assert torch.allclose(net(docs), net.head(torch.stack(pooled)), atol=1e-5)
+
+
+@pytest.mark.parametrize("pooling,hidden", [("mean", (8,)), ("meanmax", (8, 4)), ("attention", (8,))])
+def test_sgnn_inference_keeps_each_words_vector_while_the_weights_stay(pooling, hidden):
+    from firth.models.sgnn import SGNNClassifierNet
+
+    torch.manual_seed(0)
+    net = SGNNClassifierNet(3, hidden=hidden, pooling=pooling, dropout=0.0)
+    docs = [["the", "cat", "sat"], [], ["a", "dog", "the", "cat"], ["cat"]]
+    net.eval()
+    with torch.no_grad():
+        kept = net(docs)
+    assert net.word_cache.size == 5  # each distinct word once
+    assert torch.allclose(kept, net(docs), atol=1e-5)  # with gradients: the training path
+    net.train()
+    optimizer = torch.optim.Adam(net.parameters(), lr=0.1, fused=True)  # as the Trainer steps: uncounted
+    net(docs).sum().backward()
+    optimizer.step()
+    net.eval()
+    with torch.no_grad():
+        stepped = net(docs)
+    assert torch.allclose(stepped, net(docs), atol=1e-5) and not torch.allclose(stepped, kept, atol=1e-3)
 
 
 def test_sgnn_needs_the_projection():

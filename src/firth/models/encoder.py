@@ -46,7 +46,6 @@ the share of time spent waiting for data.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import math
 import os
 from collections.abc import Sequence
@@ -68,6 +67,7 @@ from firth.features.projection import Projection, ProjectedTexts, project_texts
 from firth.io.model_dir import (CONFIG, WEIGHTS, load_module, model_writer, read_model_config, save_tensors,
                                 write_run_config)
 from firth.losses import make_loss
+from firth.models.word_cache import WordVectors
 from firth.io.pretrained import model_path
 from firth.losses.distill import Distillation
 from firth.losses.objective import EncoderObjective
@@ -171,47 +171,6 @@ class Block(nn.Module):
         return self.norm2(x + self.dropout(self.ff(x)))
 
 
-def fingerprint(layer: nn.Linear) -> tuple:
-    """What tells a Linear's weights apart after any change: where they lie, and sums of their values and
-    squares. (Their autograd version counter does not: fused Adam updates them without counting.)"""
-    sums = torch.stack([layer.weight.sum(), layer.weight.square().sum(), layer.bias.sum(), layer.bias.square().sum()])
-    return (layer.weight.data_ptr(), str(layer.weight.device), *sums.tolist())
-
-
-class WordVectors:
-    """The static tier's word vectors (projection → fold → Linear), kept across encode() calls.
-
-    Each distinct word is projected once: that hashing and the Linear are most
-    of a static encoder's time. The cache starts over when the Linear changes
-    (training steps, loading, a move) and when it holds `capacity` words, so memory
-    stays bounded however much text goes through.
-    """
-
-    def __init__(self, capacity: int = 50_000):
-        self.capacity, self.rows, self.size = capacity, {}, 0
-        self.table, self.weights = torch.zeros(0), None
-
-    def lookup(self, net: "SentenceEncoderNet", docs: Sequence[Sequence[str]]) -> tuple[torch.Tensor, torch.Tensor]:
-        """(the table of word vectors, the row of every word of `docs` in it, in order)."""
-        weight = net.embed.weight
-        version = fingerprint(net.embed)
-        if version != self.weights or len(self.rows) >= self.capacity:
-            self.rows, self.size, self.weights = {}, 0, version
-            self.table = weight.new_zeros(1024, net.config.d_model)
-        ids = [self.rows.setdefault(word, len(self.rows)) for doc in docs for word in doc]
-        new = list(itertools.islice(self.rows, self.size, None))  # the words first seen now, in order
-        if new:
-            projected = project_texts(net.projection, [new])
-            vectors = net.embed(fold(projected.vectors.to(weight.device, weight.dtype), net.config.fold))
-            if self.size + len(new) > len(self.table):
-                grown = weight.new_zeros(max(2 * len(self.table), self.size + len(new)), self.table.shape[1])
-                grown[:self.size] = self.table[:self.size]
-                self.table = grown
-            self.table[self.size:self.size + len(new)] = vectors[projected.ids.to(weight.device)]
-            self.size += len(new)
-        return self.table, torch.tensor(ids, dtype=torch.long, device=weight.device)
-
-
 class SentenceEncoderNet(nn.Module):
     """The encoder network: projected words in, an EncoderOutput (sentence vectors and more) out."""
 
@@ -260,7 +219,8 @@ class SentenceEncoderNet(nn.Module):
 
     def static_sentences(self, docs: Sequence[Sequence[str]]) -> torch.Tensor:
         """What forward gives a static tier with no lexical channel, from its cached word vectors."""
-        table, ids = self.word_cache.lookup(self, docs)
+        table, ids = self.word_cache.lookup(self.projection, self.embed, docs,
+                                            lambda vectors: fold(vectors, self.config.fold))
         starts = torch.tensor([0] + [len(doc) for doc in docs[:-1]], device=ids.device).cumsum(0)
         modes = {"max": ["max"], "mean": ["mean"], "meanmax": ["max", "mean"]}[self.config.pooling]  # as pool()
         return self.head(torch.cat([F.embedding_bag(ids, table, starts, mode=mode) for mode in modes], dim=1))

@@ -9,10 +9,10 @@ the peers' documentation use (fastText's autotune, scikit-learn's LogisticRegres
   ones train about twice as fast, benchmarks/RESULTS.md) under word layers 128, 256, 128+128 or
   256+128, or a wide one of 20 hash functions of 224 bits (4,480 dimensions: a word's n-grams collide
   less) under word layers 64 or 64+64, the same number of weights as 1,120 dimensions under 256
-  (benchmarks/sgnn_ngrams.py: a point higher on short reviews, the same on news); over
-  character 1-3-grams or 1-5-grams (the longer ones scored higher on clean validation text in
-  benchmarks/sgnn_ngrams.py, and the same or lower on misspelled text), mean or mean+max pooling,
-  dropout 0-0.5, batch norm or not, cosine schedule after 50 warm-up steps.
+  (benchmarks/sgnn_ngrams.py: a point higher on short reviews, the same or lower on news, and slower on
+  long texts); over character 1-3-grams or 1-5-grams (the longer ones scored higher on clean
+  validation text in benchmarks/sgnn_ngrams.py, and the same or lower on misspelled text), mean or
+  mean+max pooling, dropout 0-0.5, batch norm or not, cosine schedule after 50 warm-up steps.
 
 A search begins with `classify train`'s softmax defaults for each softmax family (`starting_points`),
 so a tuned classifier is never one those defaults beat on the validation data for want of trying them.
@@ -108,8 +108,8 @@ def space(candidates: Sequence[str]) -> Callable[[Any], dict]:
                           pooling=trial.suggest_categorical("sgnn_pooling", ["mean", "meanmax"]),
                           dropout=trial.suggest_float("sgnn_dropout", 0.0, 0.5),
                           batch_norm=trial.suggest_categorical("sgnn_batch_norm", ["yes", "no"]) == "yes",
-                          feature_params={"mode": "float", "n_hashes": n_hashes, "bits": bits,
-                                          "ngram_range": (1, int(trial.suggest_categorical("sgnn_ngrams", ["3", "5"])))},
+                          feature_params={"mode": "float", "n_hashes": n_hashes, "bits": bits, "ngram_range": (
+                                              1, int(trial.suggest_categorical("sgnn_ngrams", ["3", "5"])))},
                           schedule="cosine", warmup=50, clip_grad=1.0)
         if feature in ("tfidf", "counts"):
             feature_params = {"ngram_range": (1, int(trial.suggest_categorical(f"{feature}_ngrams", ["1", "2"]))),

@@ -9,8 +9,11 @@ logits. Inputs are tokenized texts (lists of words); each batch's distinct
 words are projected once.
 
 With one word layer and mean pooling the word layer is linear before the
-pooling, so mean(W p_i) = W mean(p_i): the projections are averaged first and
-the layer applied once per text, which is exact and far cheaper.
+pooling, so mean(W p_i) = W mean(p_i): in training the projections are averaged
+first and the layer applied once per text, which is exact and far cheaper. In
+inference a word's refined vector depends on the word alone (dropout is off), so
+each is computed once and kept (firth.models.word_cache), as fastText keeps a
+table of word vectors.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from firth.config import ProjectionConfig, projection_config
+from firth.config import PROJECTION_CACHE, ProjectionConfig, projection_config
 from firth.features.projection import Projection, project_texts
 from firth.models.encoder import pad
+from firth.models.word_cache import WordVectors
 from firth.registry import SGNN_POOLINGS, check_choice
 
 
@@ -53,24 +57,33 @@ class SGNNClassifierNet(nn.Module):
         pooled = 2 * hidden[-1] if pooling == "meanmax" else hidden[-1]
         self.head = nn.Sequential(nn.BatchNorm1d(pooled) if batch_norm else nn.Identity(), nn.ReLU(),
                                   nn.Dropout(dropout), nn.Linear(pooled, n_classes))
+        self.word_cache = WordVectors(PROJECTION_CACHE)
 
     def forward(self, docs: Sequence[Sequence[str]]) -> torch.Tensor:
         """Logits [len(docs), n_classes] for tokenized texts."""
+        if not (self.training or torch.is_grad_enabled()):  # inference: each word's refined vector is kept
+            table, flat = self.word_cache.lookup(self.projection, self.word_layers, docs)
+            return self._classify(table, flat, torch.tensor([len(doc) for doc in docs], device=flat.device))
         batch = project_texts(self.projection, docs, keys=False)
         projected, flat, lengths = batch.vectors.to(torch.float32), batch.ids, batch.lengths
-        offsets = _offsets(lengths)
         if self.pooling == "mean" and len(self.word_layers) == 1:
-            mean = F.embedding_bag(flat, projected, offsets, mode="mean")
+            mean = F.embedding_bag(flat, projected, _offsets(lengths), mode="mean")
             has_words = (lengths > 0)[:, None]  # a text with no words pools to zeros, bias included
             return self.head(self.word_layers(mean) * has_words)
         if self.pooling == "attention":  # per token, so no backward sums into shared word rows (nondeterministic)
             return self.head(self._attend(self.word_layers(projected[flat]), lengths))
-        refined = self.word_layers(projected)
-        # pooling over each text's bag of word rows: no padding is ever materialized
-        mean = F.embedding_bag(flat, refined, offsets, mode="mean")
+        return self._classify(self.word_layers(projected), flat, lengths)
+
+    def _classify(self, refined: torch.Tensor, flat: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Logits from the refined vectors of words (`refined`), each text's rows of them (`flat`, text after
+        text) and the texts' lengths: pooling over each text's bag of rows, no padding ever materialized."""
+        if self.pooling == "attention":
+            return self.head(self._attend(refined[flat], lengths))
+        offsets = _offsets(lengths)
+        mean = F.embedding_bag(flat, refined, offsets, mode="mean")  # empty bags give zeros
         if self.pooling == "mean":
             return self.head(mean)
-        peak = F.embedding_bag(flat, refined, offsets, mode="max")  # empty bags give zeros
+        peak = F.embedding_bag(flat, refined, offsets, mode="max")
         return self.head(torch.cat([mean, peak], dim=1) if self.pooling == "meanmax" else peak)
 
     def _attend(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
