@@ -9,8 +9,8 @@ the peers' documentation use (fastText's autotune, scikit-learn's LogisticRegres
   ones train about twice as fast, benchmarks/RESULTS.md) under word layers 128, 256, 128+128 or
   256+128, or a wide one of 20 hash functions of 224 bits (4,480 dimensions: a word's n-grams collide
   less) under word layers 64 or 64+64, the same number of weights as 1,120 dimensions under 256
-  (benchmarks/sgnn_ngrams.py: a point higher on short reviews, the same or lower on news, and slower on
-  long texts); over character 1-3-grams or 1-5-grams (the longer ones scored higher on clean
+  (benchmarks/sgnn_ngrams.py: a point higher on short reviews, the same or lower on news, and slower to
+  train on long texts); over character 1-3-grams or 1-5-grams (the longer ones scored higher on clean
   validation text in benchmarks/sgnn_ngrams.py, and the same or lower on misspelled text), mean or
   mean+max pooling, dropout 0-0.5, batch norm or not, cosine schedule after 50 warm-up steps.
 
