@@ -15,7 +15,7 @@ from firth.errors import FirthError
 from firth.models.classifier import TextClassifier
 from firth.models.search_space import SGNN_LAYERS, SGNN_PROJECTIONS, WIDE_SGNN_LAYERS, families, space
 from firth.models.sgnn import SGNNClassifierNet
-from firth.train.search import BudgetedSearch
+from firth.train.search import BudgetedSearch, TrialRecord
 
 TOPICS = {"sport": "match goal team coach league striker season cup win", "money": "shares bank profit market "
           "price stock trade investor rate", "tech": "phone software chip computer network data app screen code"}
@@ -140,6 +140,30 @@ def test_a_search_needs_a_bound_and_a_positive_budget():
         BudgetedSearch(lambda trial: {}, budget_s=None, n_trials=None)
     with pytest.raises(FirthError, match="the budget must be a positive number of seconds, got 0."):
         BudgetedSearch(lambda trial: {}, budget_s=0)
+
+
+def test_a_trial_the_deadline_stopped_may_be_the_best_one_the_pruner_stopped_may_not():
+    search = BudgetedSearch(lambda trial: {}, n_trials=1)
+    slow_learner = TrialRecord(0, "complete", 0.76, 70.0, {}, {})
+    cut_short = TrialRecord(1, "pruned", 0.84, 40.0, {}, {"stopped_by": "deadline"})
+    behind = TrialRecord(2, "pruned", 0.90, 5.0, {}, {})  # a score at an early rung, not comparable
+    search.records = [slow_learner, cut_short, behind]
+    assert search.best() == cut_short
+    search.records = [behind]
+    assert search.best() == behind  # nothing finished: the best pruned trial
+
+
+def test_the_deadline_marks_the_trial_it_stops():
+    search = BudgetedSearch(lambda trial: {"x": trial.suggest_float("x", 0.0, 1.0)}, budget_s=1.0)
+
+    def objective(params: dict, report) -> float:
+        for step in range(1, 200):
+            time.sleep(0.02)
+            report(step, step / 200)
+        return 1.0
+
+    best = search.run(objective)
+    assert best.state == "pruned" and best.attrs["stopped_by"] == "deadline" and 0 < best.score < 1
 
 
 def test_the_families_searched_by_default_and_on_request():

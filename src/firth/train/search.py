@@ -49,7 +49,8 @@ class TrialRecord(NamedTuple):
     """One trial, as trials.jsonl holds it."""
 
     number: int
-    state: str  # "complete", "pruned" (by the pruner or the deadline) or "failed" (a FirthError, in `error`)
+    state: str  # "complete", "pruned" (by the pruner, or by the deadline: then attrs["stopped_by"] says so)
+    #             or "failed" (a FirthError, in `error`)
     score: float | None  # the best validation score it reported
     seconds: float
     params: dict[str, Any]
@@ -76,7 +77,10 @@ class Report:
         # going on means one more step, after which the best may be that step: a refit that long must still fit
         step_s = self.trial.user_attrs["step_seconds"]
         refit_s = step_s * (step + 1) * self.search.refit_factor
-        if self.trial.should_prune() or self.search.past_deadline(step_s, refit_s):
+        if self.trial.should_prune():
+            raise optuna.TrialPruned()
+        if self.search.past_deadline(step_s, refit_s):
+            self.note(stopped_by="deadline")  # not behind the others: still a candidate for the best
             raise optuna.TrialPruned()
 
     def note(self, **attrs) -> None:
@@ -112,8 +116,7 @@ class BudgetedSearch:
     # ---- the study ----------------------------------------------------------------------
 
     def run(self, objective: Callable[[dict, Report], float]) -> TrialRecord:
-        """Run trials until the budget or n_trials is spent; the best completed trial (or, if none
-        completed, the best pruned one)."""
+        """Run trials until the budget or n_trials is spent; the best trial (see `_best_or_none`)."""
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)  # our own lines and table report the trials
@@ -210,9 +213,10 @@ class BudgetedSearch:
         return best
 
     def _best_or_none(self) -> TrialRecord | None:
-        """The best completed trial; if none completed, the best stopped one (cut by the deadline, say)."""
-        complete = [r for r in self.records if r.state == "complete"]
-        candidates = complete or [r for r in self.records if r.score is not None]
+        """The best trial that completed or that the deadline stopped (its best validation score is as good a
+        score: the refit trains for its best step count); if there is none, the best pruned one."""
+        finished = [r for r in self.records if r.state == "complete" or r.attrs.get("stopped_by") == "deadline"]
+        candidates = [r for r in finished if r.score is not None] or [r for r in self.records if r.score is not None]
         return max(candidates, key=lambda r: (r.score, -r.number)) if candidates else None
 
     def _write_records(self) -> None:
