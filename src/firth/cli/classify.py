@@ -105,15 +105,16 @@ def train_(args) -> None:
     prepare_run_dir(out, args.resume, args.overwrite)
     train = labelled(args.data, args, "train")
     clf = TextClassifier.from_config(config).fit(train.texts, train.labels, out_dir=out, resume=args.resume)
-    if not distributed.is_main():  # under torchrun, rank 0 reports, tests and saves
-        return
-    print(f"trained {config.model} on {config.features_name} features: {len(train.texts)} documents, "
-          f"{len(clf.classes_)} classes, {len(clf.history_)} epochs")
-    clf.card_["data"]["source"] = describe_sources([args.data], "train")
-    clf.card_["command"] = command_line(args)
-    _test_once(clf, args)
-    clf.save(out / "model")
-    print(f"model: {out / 'model'}  metrics: {out / 'metrics.jsonl'}  plot: {out / 'learning_curve.png'}")
+    with distributed.leaving_together():
+        if not distributed.is_main():  # under torchrun, rank 0 reports, tests and saves
+            return
+        print(f"trained {config.model} on {config.features_name} features: {len(train.texts)} documents, "
+              f"{len(clf.classes_)} classes, {len(clf.history_)} epochs")
+        clf.card_["data"]["source"] = describe_sources([args.data], "train")
+        clf.card_["command"] = command_line(args)
+        _test_once(clf, args)
+        clf.save(out / "model")
+        print(f"model: {out / 'model'}  metrics: {out / 'metrics.jsonl'}  plot: {out / 'learning_curve.png'}")
 
 
 def tune_(args) -> None:

@@ -71,17 +71,18 @@ def train_(args) -> None:
     prepare_run_dir(out, args.resume, args.overwrite)
     sources = ParagraphSources(args.corpus)  # streamed: the corpus is read at each epoch, never held
     encoder = SentenceEncoder.from_config(config).fit(sources, out_dir=out, resume=args.resume)
-    if not distributed.is_main():  # under torchrun, rank 0 reports and saves
-        return
-    encoder.card_["data"]["source"] = describe_sources(args.corpus) + " (the encoder benchmark's held-out paragraphs "\
-        "of registry corpora left out)"
-    encoder.card_["command"] = command_line(args)
-    encoder.save(out / "model")
-    last = encoder.history_[-1] if encoder.history_ else {}
-    print(f"trained a {encoder.n_parameters():,}-parameter encoder ({config.loss}): "
-          f"validation R@1 {last.get('val_R1', float('nan')):.4f}, MRR {last.get('val_MRR', float('nan')):.4f}, "
-          f"{last.get('tokens_per_s', 0):,.0f} tokens/s, data wait {last.get('data_wait', 0):.1%}")
-    print(f"model: {out / 'model'}  metrics: {out / 'metrics.jsonl'}  plot: {out / 'learning_curve.png'}")
+    with distributed.leaving_together():
+        if not distributed.is_main():  # under torchrun, rank 0 reports and saves
+            return
+        encoder.card_["data"]["source"] = (describe_sources(args.corpus) + " (the encoder benchmark's held-out "
+                                           "paragraphs of registry corpora left out)")
+        encoder.card_["command"] = command_line(args)
+        encoder.save(out / "model")
+        last = encoder.history_[-1] if encoder.history_ else {}
+        print(f"trained a {encoder.n_parameters():,}-parameter encoder ({config.loss}): "
+              f"validation R@1 {last.get('val_R1', float('nan')):.4f}, MRR {last.get('val_MRR', float('nan')):.4f}, "
+              f"{last.get('tokens_per_s', 0):,.0f} tokens/s, data wait {last.get('data_wait', 0):.1%}")
+        print(f"model: {out / 'model'}  metrics: {out / 'metrics.jsonl'}  plot: {out / 'learning_curve.png'}")
 
 
 def embed_(args) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 import torch
 import torch.distributed as dist
@@ -113,6 +114,19 @@ def barrier() -> None:
     """Wait until every rank gets here (after rank 0 wrote what the others will read)."""
     if world_size() > 1:
         dist.barrier()
+
+
+@contextmanager
+def leaving_together() -> Iterator[None]:
+    """Run the block (rank 0's reports and saving, say), then wait for every rank and leave the process
+    group together: a rank that exits while rank 0 still works, the group never destroyed, can abort in
+    gloo's teardown."""
+    try:
+        yield
+    finally:
+        if dist.is_initialized():
+            dist.barrier()
+            dist.destroy_process_group()
 
 
 def gather(x: torch.Tensor) -> torch.Tensor:
