@@ -150,9 +150,9 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
                 best = max(clf.history_, key=lambda r: r.get(f"val_{metric}", -1))
                 scores.append(best[f"val_{metric}"])
                 epochs.append(best["epoch"])
+                report.note(best_epoch=int(np.median(epochs)))  # before a report the deadline may stop at
                 if len(splits) > 1:
                     report(fold + 1, float(np.mean(scores)))
-            report.note(best_epoch=int(np.median(epochs)))
             if len(splits) > 1:  # a refit costs about one fold's fit (times the refit factor), whatever fold was best
                 report.note(step_seconds=(time.perf_counter() - started) / len(splits), best_step=1)
             return float(np.mean(scores))
