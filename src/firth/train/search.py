@@ -214,7 +214,7 @@ class BudgetedSearch:
 
     def _best_or_none(self) -> TrialRecord | None:
         """The best trial that completed or that the deadline stopped (its best validation score is as good a
-        score: the refit trains for its best step count); if there is none, the best pruned one."""
+        score: the refit trains for its best epoch count); if there is none, the best pruned one."""
         finished = [r for r in self.records if r.state == "complete" or r.attrs.get("stopped_by") == "deadline"]
         candidates = [r for r in finished if r.score is not None] or [r for r in self.records if r.score is not None]
         return max(candidates, key=lambda r: (r.score, -r.number)) if candidates else None
