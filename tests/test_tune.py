@@ -13,7 +13,8 @@ import pytest
 from firth.config import SOFTMAX_DEFAULTS, ClassifierConfig
 from firth.errors import FirthError
 from firth.models.classifier import TextClassifier
-from firth.models.search_space import SGNN_LAYERS, SGNN_PROJECTIONS, WIDE_SGNN_LAYERS, families, space
+from firth.models.search_space import (SGNN_LAYERS, SGNN_PROJECTIONS, SGNN_START, WIDE_SGNN_LAYERS, families,
+                                       space)
 from firth.models.sgnn import SGNNClassifierNet
 from firth.train.search import BudgetedSearch, TrialRecord
 
@@ -56,7 +57,9 @@ def test_tune_searches_on_validation_and_refits_the_best_on_everything(tmp_path)
     assert np.mean(clf.predict(texts) == np.array(labels)) > 0.8
 
 
-def test_the_search_begins_with_the_softmax_defaults():
+def test_the_search_begins_with_the_softmax_defaults_then_the_sgnn_start():
+    import optuna
+
     texts, labels = make_texts(1200)
     clf = TextClassifier.tune(texts, labels, budget_s=None, n_trials=2, device="cpu", progress=False,
                               features=["counts", "projection"], models=["softmax", "sgnn"])
@@ -64,9 +67,12 @@ def test_the_search_begins_with_the_softmax_defaults():
     assert first == {"family": "counts+softmax", "C": SOFTMAX_DEFAULTS["C"], "softmax_lr": SOFTMAX_DEFAULTS["lr"],
                      "counts_ngrams": "1", "counts_min_df": "1"}  # CountFeatures' defaults
     assert second == {"family": "projection+softmax", "C": SOFTMAX_DEFAULTS["C"], "softmax_lr": SOFTMAX_DEFAULTS["lr"]}
-    sgnn_only = TextClassifier.tune(texts, labels, budget_s=None, n_trials=1, device="cpu", progress=False,
+    sgnn_only = TextClassifier.tune(texts, labels, budget_s=None, n_trials=2, device="cpu", progress=False,
                                     models=["sgnn"], max_steps=2)
-    assert sgnn_only.search_[0].params["sgnn_lr"] != ClassifierConfig(model="sgnn").lr  # TPE's pick, not a default
+    assert sgnn_only.search_[0].params == SGNN_START  # then TPE's picks
+    assert sgnn_only.search_[1].params != SGNN_START
+    first = space(["projection+sgnn"])(optuna.trial.FixedTrial(SGNN_START))
+    assert first["epochs"] == 8 and first["hidden"] == (64, 64) and first["feature_params"]["bits"] == 224
 
 
 def test_small_data_is_tuned_on_three_folds():
@@ -183,7 +189,8 @@ def test_every_sgnn_shape_the_search_can_choose_has_at_most_the_default_shapes_w
     for choice in layers[1]:
         params = space(["projection+sgnn"])(optuna.trial.FixedTrial({
             "family": "projection+sgnn", "sgnn_projection": projection, layers[0]: choice, "sgnn_lr": 3e-3,
-            "sgnn_pooling": "meanmax", "sgnn_dropout": 0.2, "sgnn_batch_norm": "yes", "sgnn_ngrams": "5"}))
+            "sgnn_pooling": "meanmax", "sgnn_dropout": 0.2, "sgnn_batch_norm": "yes", "sgnn_ngrams": "5",
+            "sgnn_epochs": "8"}))
         net = SGNNClassifierNet.from_config(ClassifierConfig(**params), 2)
         weights = sum(p.numel() for p in net.word_layers[0].parameters())
         assert net.projection.dim * params["hidden"][0] + params["hidden"][0] == weights <= 1120 * 256 + 256
