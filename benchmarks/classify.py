@@ -39,6 +39,9 @@ insertions, deletions, substitutions and swaps of characters, case flips and
 words run together; rate 0 is the clean test set). Each model is trained once
 and scored at every rate; the run ends with one JSON object per rate, in the
 order given, each gaining "noise": RATE (where RATE is not 0).
+
+The process keeps freed memory for reuse, as `firth`'s commands do
+(firth.train.memory), for every method run in it.
 """
 
 from __future__ import annotations
@@ -69,6 +72,7 @@ from firth.evaluate.metrics import classification_scores
 from firth.models.classifier import TextClassifier
 from firth.text.noise import noise_texts
 from firth.text.segment import words
+from firth.train.memory import keep_freed_memory
 
 FASTTEXT_LRS = (0.1, 0.5, 1.0)
 LR_CS = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)  # GridSearchCV's grid for TF-IDF + LR under --tuned
@@ -276,6 +280,7 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=300.0, metavar="SECONDS",
                         help="--tuned: each method's search time per dataset")
     args = parser.parse_args()
+    keep_freed_memory()
     names = args.datasets or ["rotten-tomatoes", "bbc-news"] + ([] if args.quick else ["20newsgroups"])
     print(f"firth {firth.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
           f"scikit-learn {sklearn.__version__}, {os.cpu_count()} cores, {platform.machine()}", flush=True)

@@ -15,6 +15,7 @@ import sys
 import firth
 from firth.cli import classify, data, encoder, ship, word2vec
 from firth.errors import FirthError
+from firth.train.memory import keep_freed_memory
 
 EXIT_USER_ERROR = 1
 FAMILIES = (data, classify, word2vec, encoder, ship)
@@ -33,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "run"):
         parser.print_help()
         return 0
+    keep_freed_memory()
     try:
         args.run(args)
     except FirthError as e:
