@@ -45,7 +45,8 @@ def add(families) -> None:
         verbs, "tune", "Search features, model and settings on validation data within a time budget, then train "
         "the best.",
         "Search on DATA's training texts only (a stratified 20% held out for validation, or 3 folds under 1,000 "
-        "texts): classify train's softmax defaults first, then settings Optuna's TPE sampler proposes; "
+        "texts): classify train's softmax defaults first, then the SGNN settings measured best across "
+        "datasets, then settings Optuna's TPE sampler proposes; "
         "trials that fall behind stop early, and the search ends in time to train the best settings on all of "
         "DATA. Writes trials.jsonl, trials.png and the model; a registry name's test split (or --test) is "
         "scored once, at the end.")
