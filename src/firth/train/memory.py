@@ -3,11 +3,11 @@
 glibc's malloc serves an allocation above its mmap threshold (32 MB at most, however it adapts) with a
 fresh mmap and unmaps it when freed. Training allocates such tensors every batch: the float rows of a
 batch's distinct words under the SGNN's 4,480-wide projection are 70 MB on 20 Newsgroups, and the
-kernel then zero-fills them one 4 KB page fault at a time, every batch. Measured on two epochs of a
-20 Newsgroups SGNN (2 cores): the second epoch took 8.7 s with glibc's defaults and 6.4 s with freed
-memory kept, the process 5.4 million page faults against 0.3 million, and its peak resident size grew
-from 1.21 to 1.35 GB: the usual price of a memory pool, as PyTorch's CUDA caching allocator keeps
-freed memory on the GPU.
+kernel then zero-fills them one 4 KB page fault at a time, every batch. benchmarks/memory_reuse.py
+measures two epochs of a 20 Newsgroups SGNN (2 cores): the second took 8.4 s with glibc's defaults
+and 5.7 s with freed memory kept, the process 5.5 million page faults against 0.3 million, and its
+peak resident size grew from 1,197 to 1,319 MiB: the usual price of a memory pool, as PyTorch's CUDA
+caching allocator keeps freed memory on the GPU.
 
 `firth`'s commands call `keep_freed_memory()` first; a program using firth as a library may call it
 too. It changes the whole process's allocator, which is why the library does not do it by itself.
