@@ -67,10 +67,10 @@ from firth.features.projection import Projection, ProjectedTexts, project_texts
 from firth.io.model_dir import (CONFIG, WEIGHTS, load_module, model_writer, read_model_config, save_tensors,
                                 write_run_config)
 from firth.losses import make_loss
-from firth.models.word_cache import WordVectors
 from firth.io.pretrained import model_path
 from firth.losses.distill import Distillation
 from firth.losses.objective import EncoderObjective
+from firth.models.word_cache import WordVectors
 from firth.text.segment import words
 from firth.registry import check_choice
 from firth.runtime.quantize import PRECISIONS, quantize_embeddings

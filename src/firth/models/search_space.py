@@ -79,8 +79,6 @@ def starting_points(candidates: Sequence[str]) -> list[dict[str, Any]]:
     points = []
     for family in candidates:
         feature, model = family.split("+")
-        if model == "sgnn":
-            points.append(dict(SGNN_START))
         if model != "softmax":
             continue
         point: dict[str, Any] = {"family": family, "C": SOFTMAX_DEFAULTS["C"], "softmax_lr": SOFTMAX_DEFAULTS["lr"]}
@@ -91,7 +89,9 @@ def starting_points(candidates: Sequence[str]) -> list[dict[str, Any]]:
             if feature == "tfidf":
                 point["tfidf_sublinear"] = "yes" if params["sublinear_tf"] else "no"
         points.append(point)
-    return sorted(points, key=lambda point: point["family"] == "projection+sgnn")  # the cheap trials first
+    if SGNN_START["family"] in candidates:  # after the cheap softmax trials
+        points.append(dict(SGNN_START))
+    return points
 
 
 def space(candidates: Sequence[str]) -> Callable[[Any], dict]:
