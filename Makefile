@@ -15,10 +15,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 venv: $(VENV)/.installed
 
 run: venv
-	$(VENV)/bin/firth classify train bbc-news --model sgnn --feature-param mode=float --hidden 256 128 \
-		--pooling meanmax --lr 0.003 --schedule cosine --warmup 50 --clip-grad 1 --epochs 12 \
-		--batch-size 64 --patience 6 --monitor val_acc \
-		--out runs/bbc-news --overwrite
+	$(VENV)/bin/firth classify train bbc-news --model sgnn --out runs/bbc-news --overwrite
 
 test: venv
 	$(PY) -m pytest

@@ -82,9 +82,10 @@ FIRTH_METHODS: dict[str, dict] = {
     "firth_softmax_tfidf": dict(features="tfidf", model="softmax", C=30.0, lr=1e-2, epochs=20, val_fraction=0.0),
     "firth_mlp_glove": dict(features="glove", model="mlp", lr=3e-3, epochs=30),
     "firth_mlp_ppmi": dict(features="ppmi", model="mlp", lr=3e-3, epochs=30),
-    "firth_sgnn": dict(model="sgnn", feature_params={"mode": "float"}, hidden=(256, 128), pooling="meanmax",
-                       lr=3e-3, schedule="cosine", warmup=50, clip_grad=1.0, epochs=8, batch_size=64,
-                       patience=6, monitor="val_acc"),
+    "firth_sgnn": dict(model="sgnn", feature_params={"mode": "float", "n_hashes": 80, "bits": 14,
+                                                     "ngram_range": (1, 3)},
+                       hidden=(256, 128), pooling="meanmax", lr=3e-3, schedule="cosine", warmup=50, clip_grad=1.0,
+                       epochs=8, batch_size=64, patience=6, monitor="val_acc"),
 }
 
 

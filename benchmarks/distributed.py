@@ -39,11 +39,14 @@ import firth.data
 
 PYTHON = sys.executable
 TORCHRUN = [PYTHON, "-m", "torch.distributed.run"]
-SGNN = ["--model", "sgnn", "--feature-param", "mode=float", "--hidden", "256", "128", "--pooling", "meanmax",
+CLASSIC_PROJECTION = ["--feature-param", "mode=float", "--feature-param", "n_hashes=80", "--feature-param", "bits=14",
+                      "--feature-param", "ngram_range=[1,3]"]  # the SGNN's before it had projection defaults of its own
+SGNN = ["--model", "sgnn", *CLASSIC_PROJECTION, "--hidden", "256", "128", "--pooling", "meanmax",
         "--lr", "0.003", "--schedule", "cosine", "--warmup", "50", "--clip-grad", "1", "--batch-size", "64",
         "--quiet"]  # not `make run`'s --monitor val_acc: torchrun takes --monitor for its own --monitor-interval
-EXACT = ["--model", "sgnn", "--feature-param", "mode=float", "--hidden", "64", "--no-batch-norm", "--dropout", "0",
-         "--optimizer", "sgd", "--lr", "0.5", "--schedule", "constant", "--val-fraction", "0", "--epochs", "1",
+EXACT = ["--model", "sgnn", *CLASSIC_PROJECTION, "--hidden", "64", "--no-batch-norm", "--dropout", "0",
+         "--optimizer", "sgd", "--lr", "0.5", "--schedule", "constant", "--warmup", "0", "--val-fraction", "0",
+         "--epochs", "1",
          "--batch-size", "64", "--quiet"]
 ENCODER = ["wiki-sample", "--d-model", "64", "--n-layers", "1", "--n-heads", "4", "--d-ff", "128", "--epochs", "2",
            "--batch-size", "128", "--warmup", "30", "--quiet"]

@@ -128,8 +128,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = Path(args.classifier) if args.classifier else Path(tmp) / "run" / "model"
         if not args.classifier:
-            subprocess.run([*FIRTH, "classify", "train", "bbc-news", "--model", "sgnn", "--feature-param",
-                            "mode=float", "--hidden", "256", "128", "--pooling", "meanmax", "--epochs",
+            subprocess.run([*FIRTH, "classify", "train", "bbc-news", "--model", "sgnn", "--epochs",
                             "2" if args.quick else "8", "--out", str(Path(tmp) / "run"), "--quiet"],
                            check=True, stdout=subprocess.DEVNULL)
         model = firth.load(model_dir)

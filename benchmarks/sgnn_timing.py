@@ -17,7 +17,8 @@ import time
 from firth.data import load
 from firth.models.classifier import TextClassifier
 
-SETTINGS = dict(model="sgnn", feature_params={"mode": "float"}, hidden=(256, 128), pooling="meanmax", lr=3e-3,
+SETTINGS = dict(model="sgnn", feature_params={"mode": "float", "n_hashes": 80, "bits": 14, "ngram_range": (1, 3)},
+                hidden=(256, 128), pooling="meanmax", lr=3e-3,
                 schedule="cosine", warmup=50, clip_grad=1.0, epochs=8, batch_size=64, patience=6, monitor="val_acc",
                 seed=0, device="cpu", progress=False)
 

@@ -89,8 +89,7 @@ def temporary_output_grew(directory: Path):
 
 
 def train_classifier(directory: Path, epochs: int) -> Path:
-    subprocess.run([*FIRTH, "classify", "train", "bbc-news", "--model", "sgnn", "--feature-param", "mode=float",
-                    "--hidden", "256", "128", "--pooling", "meanmax", "--epochs", str(epochs), "--out",
+    subprocess.run([*FIRTH, "classify", "train", "bbc-news", "--model", "sgnn", "--epochs", str(epochs), "--out",
                     str(directory / "clf"), "--quiet"], check=True, stdout=subprocess.DEVNULL)
     return directory / "clf" / "model"
 

@@ -114,7 +114,8 @@ def test_foreign_and_damaged_directories_are_one_sentence(saved, tmp_path):
 def test_a_tampered_configuration_is_a_clear_error(saved, tmp_path):
     for name, field, value, message in [("classifier", "surprise", 1, "unknown configuration field 'surprise'"),
                                         ("encoder", "pooling", "sum", "unknown pooling 'sum'"),
-                                        ("classifier", "hidden", 5, "hidden must be a list of whole numbers, got 5")]:
+                                        ("classifier", "hidden", 5,
+                                         "hidden must be a list of whole numbers, or none, got 5")]:
         copy = tmp_path / name
         subprocess.run(["cp", "-r", str(saved[name]), str(copy)], check=True)
         stamped = json.loads((copy / "config.json").read_text())

@@ -56,7 +56,7 @@ def test_save_load_round_trip(bbc, tmp_path):
         "README.md", "card.json", "checksums.json", "config.json", "features.json", "features.safetensors",
         "labels.json", "model.safetensors"]
     loaded = TextClassifier.load(tmp_path / "model")
-    assert np.array_equal(loaded.predict_proba(bbc.texts), clf.predict_proba(bbc.texts))
+    assert np.allclose(loaded.predict_proba(bbc.texts), clf.predict_proba(bbc.texts), atol=1e-6)
     assert list(loaded.classes_) == ["business", "sports", "tech"]
 
 
@@ -112,7 +112,7 @@ def test_projection_features_train_and_round_trip(bbc, tmp_path):
     assert clf.history_[-1]["train_acc"] == 1.0  # fits the 6 articles it trained on
     clf.save(tmp_path / "model")
     loaded = TextClassifier.load(tmp_path / "model")
-    assert np.array_equal(loaded.predict_proba(bbc.texts), clf.predict_proba(bbc.texts))
+    assert np.allclose(loaded.predict_proba(bbc.texts), clf.predict_proba(bbc.texts), atol=1e-6)
 
 
 def test_unknown_features_name_the_choices():
@@ -135,7 +135,7 @@ def test_every_feature_model_combination_fits_predicts_and_round_trips(bbc, tmp_
     assert clf.score(bbc.texts, bbc.labels) == 1.0  # fits its 9 articles
     clf.save(tmp_path / "model")
     loaded = TextClassifier.load(tmp_path / "model")
-    assert np.array_equal(loaded.predict_proba(bbc.texts), clf.predict_proba(bbc.texts))
+    assert np.allclose(loaded.predict_proba(bbc.texts), clf.predict_proba(bbc.texts), atol=1e-6)
 
 
 def test_glove_features_with_a_local_vectors_file(bbc, tmp_path):
@@ -209,17 +209,40 @@ def test_sgnn_needs_the_projection():
 
 
 def test_defaults_are_per_model_and_explicit_settings_win():
-    """The softmax's C and learning rate default to the values chosen across datasets; other models keep
-    no penalty, and a weight decay the user sets is not overridden by a default C."""
-    from firth.config import ClassifierConfig, SOFTMAX_DEFAULTS
+    """The softmax's C and learning rate, and the SGNN's shape and schedule, default to the values chosen
+    across datasets; the mlp keeps the engine's; a weight decay the user sets is not overridden by a default
+    C, and projection parameters the user sets go over the SGNN's projection defaults."""
+    from firth.config import SGNN_DEFAULTS, SGNN_PROJECTION, ClassifierConfig, SOFTMAX_DEFAULTS
 
     softmax = ClassifierConfig()
-    assert (softmax.C, softmax.lr) == (SOFTMAX_DEFAULTS["C"], SOFTMAX_DEFAULTS["lr"])
-    assert (ClassifierConfig(model="mlp").C, ClassifierConfig(model="sgnn").lr) == (None, 0.01)
+    assert (softmax.C, softmax.lr, softmax.epochs, softmax.schedule) == (SOFTMAX_DEFAULTS["C"], SOFTMAX_DEFAULTS["lr"],
+                                                                         30, "constant")
+    mlp = ClassifierConfig(model="mlp")
+    assert (mlp.C, mlp.lr, mlp.hidden, mlp.clip_grad) == (None, 0.01, (256,), None)
+    sgnn = ClassifierConfig(model="sgnn")
+    assert {name: getattr(sgnn, name) for name in SGNN_DEFAULTS} == SGNN_DEFAULTS
+    assert sgnn.feature_params == SGNN_PROJECTION and sgnn.C is None
+    given = ClassifierConfig(model="sgnn", hidden=(32,), epochs=3, schedule="constant", feature_params={"bits": 64})
+    assert (given.hidden, given.epochs, given.schedule, given.warmup) == ((32,), 3, "constant", SGNN_DEFAULTS["warmup"])
+    assert given.feature_params == {**SGNN_PROJECTION, "bits": 64}
     assert ClassifierConfig(weight_decay=1e-4).C is None
     given = ClassifierConfig(C=3.0, lr=0.1)
     assert (given.C, given.lr) == (3.0, 0.1)
     assert TextClassifier().fit(["good film", "bad film"] * 3, ["pos", "neg"] * 3).config_.C == SOFTMAX_DEFAULTS["C"]
+
+
+def test_an_sgnn_saved_before_its_projection_defaults_loads_with_the_projection_it_was_trained_on(bbc, tmp_path):
+    """Directories written before the SGNN had projection defaults of its own left out the parameters at
+    ProjectionConfig's defaults (80 x 14, 1-3-grams); they load as they were trained."""
+    classic = {"mode": "float", "n_hashes": 80, "bits": 14, "ngram_range": (1, 3)}
+    clf = small_classifier(model="sgnn", hidden=(8,), epochs=2, feature_params=classic).fit(bbc.texts, bbc.labels)
+    clf.save(tmp_path / "model")
+    stamped = json.loads((tmp_path / "model" / "config.json").read_text())
+    stamped["config"]["feature_params"] = {"mode": "float"}  # as such a directory holds it
+    (tmp_path / "model" / "config.json").write_text(json.dumps(stamped))
+    loaded = TextClassifier.load(tmp_path / "model")
+    assert loaded.model_.projection.dim == 80 * 14
+    assert np.allclose(loaded.predict_proba(bbc.texts), clf.predict_proba(bbc.texts), atol=1e-6)
 
 
 def test_C_is_logistic_regressions(bbc):

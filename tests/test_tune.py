@@ -57,7 +57,7 @@ def test_tune_searches_on_validation_and_refits_the_best_on_everything(tmp_path)
     assert np.mean(clf.predict(texts) == np.array(labels)) > 0.8
 
 
-def test_the_search_begins_with_the_softmax_defaults_then_the_sgnn_start():
+def test_the_search_begins_with_the_softmax_defaults_then_the_sgnn_defaults():
     import optuna
 
     texts, labels = make_texts(1200)
@@ -71,8 +71,11 @@ def test_the_search_begins_with_the_softmax_defaults_then_the_sgnn_start():
                                     models=["sgnn"], max_steps=2)
     assert sgnn_only.search_[0].params == SGNN_START  # then TPE's picks
     assert sgnn_only.search_[1].params != SGNN_START
-    first = space(["projection+sgnn"])(optuna.trial.FixedTrial(SGNN_START))
-    assert first["epochs"] == 8 and first["hidden"] == (64, 64) and first["feature_params"]["bits"] == 224
+    start = ClassifierConfig(**space(["projection+sgnn"])(optuna.trial.FixedTrial(SGNN_START)))
+    defaults = ClassifierConfig(model="sgnn")  # the SGNN start is `classify train`'s SGNN
+    for name in ("feature_params", "hidden", "lr", "pooling", "dropout", "batch_norm", "epochs", "schedule", "warmup",
+                 "clip_grad"):
+        assert getattr(start, name) == getattr(defaults, name), name
 
 
 def test_small_data_is_tuned_on_three_folds():

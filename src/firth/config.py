@@ -241,7 +241,15 @@ class TrainConfig:
 # split, the ones with the least mean loss of validation accuracy across all of them
 # (benchmarks/classify_defaults.py; benchmarks/RESULTS.md), with TfidfFeatures' defaults
 SOFTMAX_DEFAULTS = {"C": 120.0, "lr": 0.018}
-OTHER_LR = 1e-2
+# `classify train`'s SGNN settings, where `tune`'s SGNN search starts (firth.models.search_space): the best
+# validation accuracy of the shapes benchmarks/sgnn_ngrams.py measured on rotten-tomatoes and 20 Newsgroups,
+# 0.8 points below the best on bbc-news (benchmarks/RESULTS.md); mean+max pooling, dropout and batch norm are
+# the fields' defaults
+SGNN_DEFAULTS = {"hidden": (64, 64), "lr": 3e-3, "epochs": 8, "schedule": "cosine",
+                 "warmup": 50, "clip_grad": 1.0}
+SGNN_PROJECTION = {"mode": "float", "n_hashes": 20, "bits": 224, "ngram_range": (1, 5)}  # 4,480 dimensions
+OTHER_DEFAULTS = {"hidden": (256,), "lr": 1e-2, "epochs": 30, "schedule": "constant", "warmup": 0,
+                  "clip_grad": None}  # the mlp's, and the softmax's but its lr: TrainConfig's, where it has them
 
 
 @dataclass(kw_only=True)
@@ -253,13 +261,21 @@ class ClassifierConfig(TrainConfig):
     feature_params: dict | None = option(None, "featurizer (or sgnn projection) parameters, e.g. mode=float",
                                          flag="--feature-param")
     model: str = option("softmax", "the network", choices=registry.MODELS)
-    hidden: tuple[int, ...] = option((256,), "hidden layer sizes (mlp, sgnn)")
+    hidden: tuple[int, ...] | None = option(None, "hidden layer sizes (mlp, sgnn; none: 256 for the mlp, 64 64 "
+                                                  "for the sgnn)")
     dropout: float = option(0.2, "dropout rate (mlp, sgnn)")
-    pooling: str = option("mean", "how the sgnn pools word vectors", choices=registry.SGNN_POOLINGS)
+    pooling: str = option("meanmax", "how the sgnn pools word vectors", choices=registry.SGNN_POOLINGS)
     batch_norm: bool = option(True, "batch normalization in the mlp's layers and the sgnn's head (under DDP each "
                                     "process normalizes its own share of the batch)")
     lr: float | None = option(None, f"(peak) learning rate (none: {SOFTMAX_DEFAULTS['lr']} for softmax, "
-                                    f"{OTHER_LR} for mlp and sgnn)")
+                                    f"{OTHER_DEFAULTS['lr']} for mlp, {SGNN_DEFAULTS['lr']} for sgnn)")
+    epochs: int | None = option(None, f"passes over the training data at most (none: {SGNN_DEFAULTS['epochs']} for "
+                                      f"sgnn, {OTHER_DEFAULTS['epochs']} otherwise)")
+    schedule: str | None = option(None, "learning-rate schedule after warm-up (none: cosine for sgnn, constant "
+                                        "otherwise)", choices=registry.SCHEDULES)
+    warmup: int | None = option(None, f"warm-up steps (none: {SGNN_DEFAULTS['warmup']} for sgnn, 0 otherwise)")
+    clip_grad: float | None = option(None, f"clip the gradient norm to this (none: {SGNN_DEFAULTS['clip_grad']:g} "
+                                           "for sgnn, no clipping otherwise)")
     C: float | None = option(None, "inverse L2 strength as in LogisticRegression (weight decay 1/(C x training "
                                    f"texts)); overrides weight_decay (none: {SOFTMAX_DEFAULTS['C']:g} for softmax "
                                    "unless weight_decay is set, no penalty for mlp and sgnn)")
@@ -268,10 +284,7 @@ class ClassifierConfig(TrainConfig):
     val_fraction: float = option(0.1, "share of the training data held out for early stopping (0: none)")
 
     def __post_init__(self):
-        if self.lr is None:
-            self.lr = SOFTMAX_DEFAULTS["lr"] if self.model == "softmax" else OTHER_LR
-        if self.C is None and self.model == "softmax" and self.weight_decay == 0:
-            self.C = SOFTMAX_DEFAULTS["C"]
+        self._resolve_model_defaults()
         super().__post_init__()
         check_choice("model", self.model, registry.MODELS)
         check_choice("features", self.features_name, registry.FEATURES)
@@ -285,6 +298,18 @@ class ClassifierConfig(TrainConfig):
         _fraction(self, "val_fraction", below_one=True)
         _positive_finite(self, "C", optional=True)
         self._check_feature_params()
+
+    def _resolve_model_defaults(self) -> None:
+        """Fill the fields left at None with the model's defaults; the sgnn's projection parameters go over
+        SGNN_PROJECTION."""
+        defaults = {"sgnn": SGNN_DEFAULTS, "softmax": {**OTHER_DEFAULTS, "lr": SOFTMAX_DEFAULTS["lr"]}}
+        for name, value in defaults.get(self.model, OTHER_DEFAULTS).items():
+            if getattr(self, name) is None:
+                setattr(self, name, value)
+        if self.C is None and self.model == "softmax" and self.weight_decay == 0:
+            self.C = SOFTMAX_DEFAULTS["C"]
+        if self.model == "sgnn":
+            self.feature_params = {**SGNN_PROJECTION, **(self.feature_params or {})}
 
     def _check_feature_params(self) -> None:
         """Unknown featurizer (or sgnn projection) parameters fail now, before any data is read."""

@@ -30,7 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from firth import registry
 from firth.registry import check_choice
-from firth.config import ClassifierConfig, check_bytes, config_from_saved, configured
+from firth.config import ClassifierConfig, ProjectionConfig, check_bytes, config_from_saved, configured
 from firth.data.splits import stratified_split
 from firth.errors import FirthError
 from firth.evaluate.evaluators import LossEvaluator
@@ -256,7 +256,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         """Read a model directory written by `save`; nothing is unpickled."""
         directory = Path(directory)
         _, saved = read_model_config(directory, ("TextClassifier",))
-        clf = cls.from_config(config_from_saved(ClassifierConfig, saved, directory / CONFIG))
+        clf = cls.from_config(config_from_saved(ClassifierConfig, _projection_saved_in_full(saved), directory / CONFIG))
         clf.config_ = clf.config
         clf.classes_ = _read_labels(directory / LABELS)
         clf.card_ = read_card(directory) or new_card(clf._summary(), {})
@@ -265,6 +265,16 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         clf.model_ = load_module(clf._build_net, directory / WEIGHTS, NET_OPTIONS)
         clf.model_.eval()
         return clf
+
+
+def _projection_saved_in_full(saved: dict) -> dict:
+    """A saved SGNN configuration with every projection parameter: directories written before the SGNN had
+    its own projection defaults (config.SGNN_PROJECTION) left out those at ProjectionConfig's defaults,
+    and every save since writes them all."""
+    given = saved.get("feature_params") or {}
+    if saved.get("model") != "sgnn" or not isinstance(given, dict):
+        return saved
+    return {**saved, "feature_params": {**dataclasses.asdict(ProjectionConfig()), **given}}
 
 
 def _construct(cls: type, params: dict | None, what: str):

@@ -16,9 +16,9 @@ the peers' documentation use (fastText's autotune, scikit-learn's LogisticRegres
   ends after 8 or 20 epochs (8: what benchmarks/sgnn_ngrams.py trains for; 20: room for small data and
   low rates).
 
-A search begins with `classify train`'s softmax defaults for each softmax family, and with the SGNN
-settings benchmarks/sgnn_ngrams.py measured best across datasets (`starting_points`), so a tuned
-classifier is never one those settings beat on the validation data for want of trying them.
+A search begins with `classify train`'s softmax defaults for each softmax family, and with its SGNN
+defaults (the settings benchmarks/sgnn_ngrams.py measured best across datasets; `starting_points`), so a
+tuned classifier is never one those settings beat on the validation data for want of trying them.
 
 Every trial stops early on the validation score (patience 3), and its best epoch becomes the refit's
 epoch count. Categorical values are strings, so that Optuna's journal stores them as they are.
@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from firth import registry
-from firth.config import SOFTMAX_DEFAULTS
+from firth.config import SOFTMAX_DEFAULTS, ClassifierConfig
 from firth.errors import FirthError
 
 DEFAULT_FAMILIES = ("tfidf+softmax", "projection+sgnn")
@@ -40,12 +40,21 @@ SGNN_PROJECTIONS = {"80x14": (80, 14), "40x14": (40, 14), "20x224": (20, 224)}  
 SGNN_LAYERS = {"128": (128,), "256": (256,), "128-128": (128, 128), "256-128": (256, 128)}
 WIDE_SGNN_LAYERS = {"64": (64,), "64-64": (64, 64)}  # under the wide projection
 SGNN_EPOCHS = ("8", "20")  # where the cosine schedule ends
-# the wide projection under 64 then 64, over 1-5-grams, with benchmarks/sgnn_ngrams.py's training settings:
-# the best validation accuracy of the shapes it measured on rotten-tomatoes and 20 Newsgroups, 0.8 points
-# below the best on bbc-news (benchmarks/RESULTS.md)
-SGNN_START = {"family": "projection+sgnn", "sgnn_projection": "20x224", "sgnn_wide_layers": "64-64", "sgnn_lr": 3e-3,
-              "sgnn_pooling": "meanmax", "sgnn_dropout": 0.2, "sgnn_batch_norm": "yes", "sgnn_ngrams": "5",
-              "sgnn_epochs": "8"}
+
+
+def _sgnn_start() -> dict[str, Any]:
+    """`classify train`'s SGNN defaults (firth.config.SGNN_DEFAULTS and SGNN_PROJECTION), as this space's
+    parameters."""
+    config = ClassifierConfig(model="sgnn")
+    projection = config.feature_params
+    layers = "sgnn_layers" if projection["bits"] == 14 else "sgnn_wide_layers"
+    return {"family": "projection+sgnn", "sgnn_projection": f"{projection['n_hashes']}x{projection['bits']}",
+            layers: "-".join(map(str, config.hidden)), "sgnn_lr": config.lr, "sgnn_pooling": config.pooling,
+            "sgnn_dropout": config.dropout, "sgnn_batch_norm": "yes" if config.batch_norm else "no",
+            "sgnn_ngrams": str(projection["ngram_range"][1]), "sgnn_epochs": str(config.epochs)}
+
+
+SGNN_START = _sgnn_start()
 
 
 def families(features: Sequence[str] | None = None, models: Sequence[str] | None = None) -> list[str]:
@@ -73,8 +82,8 @@ def families(features: Sequence[str] | None = None, models: Sequence[str] | None
 def starting_points(candidates: Sequence[str]) -> list[dict[str, Any]]:
     """The settings a search tries first, as `space`'s parameters: `classify train`'s defaults for each
     softmax family among the `candidates` (chosen by tuning across datasets, benchmarks/classify_defaults.py;
-    and a softmax trial is cheap), then SGNN_START if the SGNN is a candidate (an SGNN trial is dear: a
-    300 s search on 20 Newsgroups has time for a few, and TPE's first picks are random). The MLP starts
+    and a softmax trial is cheap), then its SGNN defaults, SGNN_START, if the SGNN is a candidate (an SGNN
+    trial is dear: a 300 s search on 20 Newsgroups has time for a few, and TPE's first picks are random). The MLP starts
     from TPE's picks: its defaults were not chosen across datasets."""
     points = []
     for family in candidates:
