@@ -2,8 +2,8 @@
 
     python benchmarks/export.py [--quick] [--encoder DIR]
 
-Classifiers: the SGNN classifier and softmax regression on TF-IDF (the settings of
-benchmarks/classify.py, FIRTH_METHODS) are trained on the fixed train splits of
+Classifiers: the SGNN classifier (`classify train`'s SGNN defaults) and softmax regression on TF-IDF
+(the settings of benchmarks/classify.py, FIRTH_METHODS) are trained on the fixed train splits of
 bbc-news and rotten-tomatoes, exported with `firth export` (float and `--int8`),
 and run on the test splits: accuracy of each, the largest absolute difference
 of probabilities between PyTorch and ONNX, the size on disk of each directory,
@@ -38,7 +38,7 @@ from firth.evaluate.retrieval import heldout_split, retrieval_scores
 from firth.models.export import export
 from firth.train.paragraphs import read_paragraph_sentences
 
-MODELS = {"sgnn": FIRTH_METHODS["firth_sgnn"], "softmax_tfidf": FIRTH_METHODS["firth_softmax_tfidf"]}
+MODELS = {"sgnn": {"model": "sgnn"}, "softmax_tfidf": FIRTH_METHODS["firth_softmax_tfidf"]}
 REPEATS = 3
 
 

@@ -12,6 +12,7 @@ import torch
 import firth
 from firth.errors import FirthError
 from firth.text.readers import read_labelled
+from firth.text.segment import words
 
 TEXTS = ["Shares rose after profits jumped", "The striker scored twice", "", "x", "A new  phone\twas unveiled"]
 
@@ -113,6 +114,29 @@ def test_what_cannot_be_exported_or_loaded_is_one_sentence(cli, bbc, tmp_path):
         firth.runtime.load(tmp_path / "ppmi")
     code, _, err = cli("export", str(tmp_path / "ppmi"), str(tmp_path / "ppmi" / "inside"))
     assert code == 1 and "is an input of this command" in err
+
+
+def test_the_exported_sgnn_keeps_each_words_vector_as_the_model_does(bbc, tmp_path):
+    """words.onnx gives a word's vector once; later batches look it up. An export from before words.onnx
+    is a clear error."""
+    clf = firth.TextClassifier(model="sgnn", hidden=(8, 4), epochs=1, val_fraction=0, device="cpu", progress=False)
+    clf.fit(bbc.texts, bbc.labels).save(tmp_path / "model")
+    from firth.models.export import export
+
+    export(tmp_path / "model", tmp_path / "onnx")
+    assert (tmp_path / "onnx" / "words.onnx").is_file()
+    runtime = firth.runtime.load(tmp_path / "onnx")
+    first = runtime.predict_proba(bbc.texts)
+    kept = dict(runtime.features.cached)
+    assert len(kept) == len({w for t in bbc.texts for w in words(t, lowercase=False)})
+    assert runtime.features.cache.shape[1] == 4  # the word vectors, not the 4,480-wide projections
+    assert np.array_equal(runtime.predict_proba(bbc.texts[::-1])[::-1], first) and runtime.features.cached == kept
+    assert np.abs(first - clf.predict_proba(bbc.texts)).max() <= 1e-5
+    stamped = json.loads((tmp_path / "onnx" / "config.json").read_text())
+    del stamped["config"]["features"]["word_graph"]
+    (tmp_path / "onnx" / "config.json").write_text(json.dumps(stamped))
+    with pytest.raises(FirthError, match="exported by an earlier firth.*export the model again"):
+        firth.runtime.load(tmp_path / "onnx")
 
 
 def test_the_runtimes_word_cache_gives_the_projection_beyond_its_size():

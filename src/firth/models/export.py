@@ -4,7 +4,10 @@
 featurization as `model.onnx` (dynamic batch and length axes) and the
 featurizer's state beside it: a TF-IDF or counts vocabulary with its idf, or
 the projection's configuration (the hash needs no state), or the word table
-that PPMI-SVD and averaged word-vector features average. `int8` quantizes
+that PPMI-SVD and averaged word-vector features average. The SGNN classifier
+is two graphs: `words.onnx`, its word layers (a word's projection to its word
+vector, which depends on the word alone, so the runtime keeps it as the torch
+model does), and `model.onnx`, pooling and head over a batch's word vectors. `int8` quantizes
 the graph's weights to 8 bits (onnxruntime's dynamic quantization). Every
 classifier family (softmax, MLP, SGNN) on every feature is exported but PPMI
 without its SVD (`dim=None`, whose V x V table is no file to ship), and the
@@ -37,7 +40,7 @@ from firth.models.classifier import TextClassifier
 from firth.models.encoder import SentenceEncoder, SentenceEncoderNet, pool, sinusoids
 from firth.models.sgnn import SGNNClassifierNet
 from firth.runtime.encoder import ENCODE_MAX_WORDS, IDF_SEED
-from firth.runtime.session import EXPORTED, EXPORTED_ENCODER, GRAPH
+from firth.runtime.session import EXPORTED, EXPORTED_ENCODER, GRAPH, WORD_GRAPH
 
 OPSET = 17
 
@@ -54,11 +57,11 @@ class Probabilities(nn.Module):
 
 
 class PaddedSGNN(nn.Module):
-    """The SGNN classifier on a batch's distinct word projections, each text's rows of them, and a mask.
+    """The SGNN classifier on a batch's distinct word vectors (its word layers' outputs, `words.onnx`),
+    each text's rows of them, and a mask.
 
-    It computes what SGNNClassifierNet computes on its bags of words: the word
-    layers once per distinct word, the masked pooling (a text without words
-    pools to zeros), the head.
+    It computes what SGNNClassifierNet computes on its bags of words after the
+    word layers: the masked pooling (a text without words pools to zeros), the head.
     """
 
     def __init__(self, net: SGNNClassifierNet):
@@ -66,7 +69,7 @@ class PaddedSGNN(nn.Module):
         self.net = net
 
     def forward(self, table: torch.Tensor, index: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        refined = self.net.word_layers(table)[index]
+        refined = table[index]
         real = mask[:, :, None]
         pooling = self.net.pooling
         if pooling == "attention":
@@ -151,6 +154,10 @@ def export(model_dir: str | os.PathLike, out_dir: str | os.PathLike, int8: bool 
     config = {"classes": clf.classes_.tolist(), "features": features["spec"], "int8": int8,
               "source": {k: v for k, v in dataclasses.asdict(clf.config_).items() if k != "progress"}}
     with model_writer(out_dir, EXPORTED, config, _card(model_dir, int8)) as tmp:
+        if "word_graph" in features["spec"]:
+            net = clf.model_
+            _write_graph(net.word_layers, {"table": torch.zeros(4, net.projection.dim)}, tmp / WORD_GRAPH, int8,
+                         output="vectors")
         _write_graph(graph, inputs, tmp / GRAPH, int8)
         if "state" in features:
             write_json(tmp / "features.json", features["state"])
@@ -199,9 +206,10 @@ def _graph_and_features(clf: TextClassifier) -> tuple[nn.Module, dict[str, torch
     net = clf.model_.eval()
     if isinstance(net, SGNNClassifierNet):
         projection = dataclasses.asdict(net.projection.config)
-        example = {"table": torch.zeros(4, net.projection.dim), "index": torch.zeros(2, 3, dtype=torch.long),
+        example = {"table": torch.zeros(4, net.word_layers[-1].out_features), "index": torch.zeros(2, 3, dtype=torch.long),
                    "mask": torch.ones(2, 3)}
-        return PaddedSGNN(net), example, {"spec": {"kind": "word_projection", "projection": projection}}
+        return PaddedSGNN(net), example, {"spec": {"kind": "word_projection", "projection": projection,
+                                                   "word_graph": WORD_GRAPH}}
     featurizer = clf.features_
     example = {"features": torch.zeros(2, featurizer.n_features_out_)}
     if isinstance(featurizer, ProjectionFeatures):

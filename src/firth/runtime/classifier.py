@@ -13,7 +13,7 @@ from firth.errors import FirthError
 from firth.features.hashing import chunks
 from firth.io.jsonfiles import read_json
 from firth.runtime.features import AveragedWords, PooledProjection, Vectorizer, WordProjection
-from firth.runtime.session import EXPORTED, open_export
+from firth.runtime.session import EXPORTED, graph_session, open_export
 from firth.text.segment import words
 
 BATCH_CHARS = 100_000  # characters of one batch of long texts: a batch is padded to its longest text
@@ -62,4 +62,10 @@ def _featurizer(directory: Path, spec: dict):
         return AveragedWords(read_json(directory / "features.json")["words"], arrays["vectors"], spec["lowercase"],
                              spec["normalize"])
     projection = ProjectionConfig(**spec["projection"])
-    return WordProjection(projection) if kind == "word_projection" else PooledProjection(projection, spec["pooling"])
+    if kind == "pooled_projection":
+        return PooledProjection(projection, spec["pooling"])
+    if "word_graph" not in spec:
+        raise FirthError(f"{directory}: was exported by an earlier firth, before the SGNN's word layers had a graph "
+                         "of their own (words.onnx); export the model again.")
+    words_graph = graph_session(directory / Path(spec["word_graph"]).name)
+    return WordProjection(projection, refine=lambda table: words_graph.run(None, {"table": table})[0])

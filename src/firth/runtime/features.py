@@ -16,7 +16,7 @@ gives the same numbers as the torch and scikit-learn code it replaces
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import repeat
 
 import numpy as np
@@ -84,44 +84,56 @@ class Vectorizer:
 
 
 class WordProjection:
-    """A batch of tokenized texts as the projections of its distinct words and, per text, the rows of its words.
+    """A batch of tokenized texts as the vectors of its distinct words and, per text, the rows of its words.
 
     The graphs read it as torch's models read ProjectedTexts: each distinct
-    word is projected (and refined) once, and gathered per text afterwards.
-    The projections of the first `cache_size` distinct words seen are kept.
+    word is projected (and refined) once, and gathered per text afterwards. A
+    word's vector is its projection, or `refine` of it (the SGNN's word layers,
+    `words.onnx`), and the vectors of the first `cache_size` distinct words seen
+    are kept, as the torch models keep them (firth.models.word_cache).
     """
 
-    def __init__(self, config: ProjectionConfig, cache_size: int = 50_000):
-        self.config, self.cache_size = config, cache_size
+    def __init__(self, config: ProjectionConfig, cache_size: int = 50_000,
+                 refine: Callable[[np.ndarray], np.ndarray] | None = None):
+        self.config, self.cache_size, self.refine = config, cache_size, refine
         self.cached: dict[str, int] = {}  # word -> its row of `self.cache`
-        self.cache = np.zeros((0, config.dim), np.float32)
+        self.cache = np.zeros((0, 0), np.float32)
 
     def vectors(self, distinct: list[str]) -> np.ndarray:
-        """[len(distinct), D] float32 projections: cached rows, and the others projected now."""
+        """[len(distinct), width] float32 word vectors: cached rows, and the others computed now."""
         rows = np.fromiter(map(self.cached.get, distinct, repeat(-1)), dtype=np.int64, count=len(distinct))
         new = np.flatnonzero(rows < 0)
-        out = self.cache[np.maximum(rows, 0)] if len(self.cache) else np.zeros((len(distinct), self.config.dim),
-                                                                                 np.float32)
-        if len(new):
-            words_ = [distinct[i] for i in new.tolist()]
-            out[new] = fresh = project_words(words_, self.config).astype(np.float32)
-            self._remember(words_, fresh)
+        if not len(new):
+            return self.cache[rows]
+        words_ = [distinct[i] for i in new.tolist()]
+        fresh = project_words(words_, self.config).astype(np.float32)
+        if self.refine is not None:
+            fresh = self.refine(fresh)
+        out = np.zeros((len(distinct), fresh.shape[1]), np.float32)
+        out[new] = fresh
+        if len(new) < len(distinct):
+            known = np.flatnonzero(rows >= 0)
+            out[known] = self.cache[rows[known]]
+        self._remember(words_, fresh)
         return out
 
     def _remember(self, new_words: list[str], rows: np.ndarray) -> None:
         """Keep the first rows while the cache has room (it grows geometrically, so appends stay linear)."""
         room = self.cache_size - len(self.cached)
-        new_words, rows = new_words[:max(room, 0)], rows[:max(room, 0)]
+        if room <= 0:
+            return
+        new_words, rows = new_words[:room], rows[:room]
         start, end = len(self.cached), len(self.cached) + len(new_words)
         if end > len(self.cache):
-            grown = np.zeros((min(self.cache_size, max(2 * len(self.cache), end, 1024)), self.config.dim), np.float32)
-            grown[:start] = self.cache[:start]
+            grown = np.zeros((min(self.cache_size, max(2 * len(self.cache), end, 1024)), rows.shape[1]), np.float32)
+            if start:
+                grown[:start] = self.cache[:start]
             self.cache = grown
         self.cache[start:end] = rows
         self.cached.update(zip(new_words, range(start, end)))
 
     def index(self, docs: Sequence[Sequence[str]]) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
-        """(table [distinct words, D], the distinct words, index [texts, longest] into the table, mask [texts, longest]).
+        """(table [distinct words, width], the distinct words, index [texts, longest] into it, mask [texts, longest]).
 
         A text without words gets one masked slot, so that every row has a length.
         """
@@ -132,10 +144,15 @@ class WordProjection:
         mask = np.arange(int(lengths.max(initial=0)) or 1)[None, :] < lengths[:, None]
         index = np.zeros(mask.shape, dtype=np.int64)
         index[mask] = flat
+        if not distinct:  # no text has a word: one zero row for the index to point at
+            return self._no_words(), distinct, index, mask.astype(np.float32)
         table = self.vectors(distinct)
-        if not len(table):  # no text has a word: one zero row for the index to point at
-            table = np.zeros((1, self.config.dim), np.float32)
         return table, distinct, index, mask.astype(np.float32)
+
+    def _no_words(self) -> np.ndarray:
+        """One zero row as wide as a word vector."""
+        zeros = np.zeros((1, self.config.dim), np.float32)
+        return zeros if self.refine is None else np.zeros_like(self.refine(zeros))
 
 
 class PooledProjection:

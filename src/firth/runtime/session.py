@@ -12,6 +12,7 @@ from firth.io.jsonfiles import read_json
 EXPORTED = "ExportedTextClassifier"
 EXPORTED_ENCODER = "ExportedSentenceEncoder"
 GRAPH = "model.onnx"
+WORD_GRAPH = "words.onnx"  # the SGNN classifier's word layers, beside its model.onnx
 
 
 def exported_kind(directory: str | os.PathLike) -> str:
@@ -28,12 +29,16 @@ def exported_kind(directory: str | os.PathLike) -> str:
 
 def open_export(directory: str | os.PathLike, kind: str):
     """(the configuration, an onnxruntime session of its graph) of an exported directory of type `kind`."""
-    import onnxruntime
-
     if exported_kind(directory) != kind:
         raise FirthError(f"{directory}: is an exported {exported_kind(directory)}, not an {kind}.")
     verify_checksums(Path(directory))
+    return read_json(Path(directory) / "config.json")["config"], graph_session(Path(directory) / GRAPH)
+
+
+def graph_session(path: Path):
+    """An onnxruntime session of one graph of an exported directory, on the CPU, quiet."""
+    import onnxruntime
+
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3
-    session = onnxruntime.InferenceSession(str(Path(directory) / GRAPH), options, providers=["CPUExecutionProvider"])
-    return read_json(Path(directory) / "config.json")["config"], session
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
