@@ -139,6 +139,29 @@ def test_the_exported_sgnn_keeps_each_words_vector_as_the_model_does(bbc, tmp_pa
         firth.runtime.load(tmp_path / "onnx")
 
 
+def test_an_exported_tfidf_model_reads_each_texts_nonzero_cells(bbc, tmp_path):
+    """The graph takes column ids and values, never a vocabulary-wide row; an export from before is a clear
+    error."""
+    clf = firth.TextClassifier(features="tfidf", feature_params={"min_df": 1}, epochs=2, val_fraction=0,
+                               device="cpu", progress=False).fit(bbc.texts, bbc.labels)
+    clf.save(tmp_path / "model")
+    from firth.models.export import export
+
+    export(tmp_path / "model", tmp_path / "onnx")
+    runtime = firth.runtime.load(tmp_path / "onnx")
+    ids, values = runtime.features(bbc.texts[:2] + ["", "unseenword"])
+    dense = clf.features_.transform(bbc.texts[:2]).toarray()
+    assert ids.shape == values.shape and ids.shape[1] == max((dense > 0).sum(1)) < dense.shape[1]
+    for row in range(2):
+        assert np.allclose(values[row][values[row] > 0], dense[row, ids[row][values[row] > 0]], atol=1e-6)
+    assert not values[2:].any()  # no known cell: the bias alone, as a zero row gives
+    stamped = json.loads((tmp_path / "onnx" / "config.json").read_text())
+    del stamped["config"]["features"]["rows"]
+    (tmp_path / "onnx" / "config.json").write_text(json.dumps(stamped))
+    with pytest.raises(FirthError, match="exported by an earlier firth, before a TF-IDF or counts graph read"):
+        firth.runtime.load(tmp_path / "onnx")
+
+
 def test_the_runtimes_word_cache_gives_the_projection_beyond_its_size():
     from firth.config import ProjectionConfig
     from firth.features.hashing import project_words

@@ -4,7 +4,9 @@
 featurization as `model.onnx` (dynamic batch and length axes) and the
 featurizer's state beside it: a TF-IDF or counts vocabulary with its idf, or
 the projection's configuration (the hash needs no state), or the word table
-that PPMI-SVD and averaged word-vector features average. The SGNN classifier
+that PPMI-SVD and averaged word-vector features average. A TF-IDF or counts
+graph reads each text's nonzero cells (column ids and values), never a dense
+vocabulary-wide row. The SGNN classifier
 is two graphs: `words.onnx`, its word layers (a word's projection to its word
 vector, which depends on the word alone, so the runtime keeps it as the torch
 model does), and `model.onnx`, pooling and head over a batch's word vectors. `int8` quantizes
@@ -38,6 +40,8 @@ from firth.io.card import new_card, read_card
 from firth.io.model_dir import model_writer, read_model_config, save_tensors, write_json
 from firth.models.classifier import TextClassifier
 from firth.models.encoder import SentenceEncoder, SentenceEncoderNet, pool, sinusoids
+from firth.models.linear import SoftmaxRegression
+from firth.models.mlp import MLP
 from firth.models.sgnn import SGNNClassifierNet
 from firth.runtime.encoder import ENCODE_MAX_WORDS, IDF_SEED
 from firth.runtime.session import EXPORTED, EXPORTED_ENCODER, GRAPH, WORD_GRAPH
@@ -54,6 +58,25 @@ class Probabilities(nn.Module):
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return torch.softmax(self.net(features), dim=1)
+
+
+class SparseRows(nn.Module):
+    """A softmax or MLP classifier with a softmax on top, on the nonzero cells of each text's TF-IDF or count
+    row: their columns (`ids`) and values, padded with zeros to the batch's fullest row.
+
+    The first layer sums the weight columns of a row's cells, as SparseInputLinear does in training, so a
+    batch never becomes a dense [texts, vocabulary] array: 64 rows of 20 Newsgroups' 1-2-grams would be
+    237 MB.
+    """
+
+    def __init__(self, net: SoftmaxRegression | MLP):
+        super().__init__()
+        self.first = net.linear if isinstance(net, SoftmaxRegression) else net.net[0]
+        self.rest = nn.Identity() if isinstance(net, SoftmaxRegression) else net.net[1:]
+
+    def forward(self, ids: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+        hidden = (F.embedding(ids, self.first.weight.t()) * values[:, :, None]).sum(1) + self.first.bias
+        return torch.softmax(self.rest(hidden), dim=1)
 
 
 class PaddedSGNN(nn.Module):
@@ -222,10 +245,11 @@ def _graph_and_features(clf: TextClassifier) -> tuple[nn.Module, dict[str, torch
                  "lowercase": featurizer.lowercase, "binary": featurizer.binary,
                  "sublinear_tf": getattr(featurizer, "sublinear_tf", False),
                  "vocabulary": featurizer._state()[0]["vocabulary"]}
-        exported = {"spec": {"kind": "vectorizer", "tfidf": tfidf}, "state": state}
+        exported = {"spec": {"kind": "vectorizer", "tfidf": tfidf, "rows": "sparse"}, "state": state}
         if tfidf:
             exported["arrays"] = {"idf": featurizer.vectorizer_.idf_}
-        return Probabilities(net), example, exported
+        sparse = {"ids": torch.zeros(2, 3, dtype=torch.long), "values": torch.ones(2, 3)}
+        return SparseRows(net), sparse, exported
     if isinstance(featurizer, PPMIFeatures):
         if not hasattr(featurizer, "word_vectors_"):
             raise FirthError("PPMI features without an SVD (dim=None) cannot be exported: their vocabulary-square "
@@ -245,7 +269,8 @@ def _write_graph(module: nn.Module, inputs: dict[str, torch.Tensor], path: Path,
                  output: str = "probabilities") -> None:
     """torch.onnx.export with dynamic batch (and length) axes; then, for int8, dynamic quantization."""
     axes = {"features": {0: "batch"}, "table": {0: "words"}, "index": {0: "batch", 1: "length"},
-            "mask": {0: "batch", 1: "length"}, "bag": {0: "batch", 1: "words"}}
+            "mask": {0: "batch", 1: "length"}, "bag": {0: "batch", 1: "words"}, "ids": {0: "batch", 1: "cells"},
+            "values": {0: "batch", 1: "cells"}}
     axes = {name: axes[name] for name in inputs}
     with tempfile.TemporaryDirectory() as tmp:
         plain = Path(tmp) / "float.onnx"

@@ -47,6 +47,9 @@ class RuntimeClassifier:
         if isinstance(self.features, WordProjection):
             table, _, index, mask = self.features.index([words(text, lowercase=False) for text in texts])
             return self.session.run(None, {"table": table, "index": index, "mask": mask})[0]
+        if isinstance(self.features, Vectorizer):
+            ids, values = self.features(texts)
+            return self.session.run(None, {"ids": ids, "values": values})[0]
         return self.session.run(None, {"features": self.features(texts)})[0]
 
 
@@ -56,6 +59,8 @@ def _featurizer(directory: Path, spec: dict):
 
     kind = spec["kind"]
     arrays = load_file(str(directory / "features.safetensors")) if (directory / "features.safetensors").exists() else {}
+    if kind == "vectorizer" and spec.get("rows") != "sparse":
+        raise _earlier_export(directory, "a TF-IDF or counts graph read each text's nonzero cells")
     if kind == "vectorizer":
         return Vectorizer(read_json(directory / "features.json"), arrays.get("idf"))
     if kind == "averaged_words":
@@ -65,7 +70,10 @@ def _featurizer(directory: Path, spec: dict):
     if kind == "pooled_projection":
         return PooledProjection(projection, spec["pooling"])
     if "word_graph" not in spec:
-        raise FirthError(f"{directory}: was exported by an earlier firth, before the SGNN's word layers had a graph "
-                         "of their own (words.onnx); export the model again.")
+        raise _earlier_export(directory, "the SGNN's word layers had a graph of their own (words.onnx)")
     words_graph = graph_session(directory / Path(spec["word_graph"]).name)
     return WordProjection(projection, refine=lambda table: words_graph.run(None, {"table": table})[0])
+
+
+def _earlier_export(directory: Path, since: str) -> FirthError:
+    return FirthError(f"{directory}: was exported by an earlier firth, before {since}; export the model again.")

@@ -7,6 +7,7 @@ gives the same numbers as the torch and scikit-learn code it replaces
 - `Vectorizer`: scikit-learn's CountVectorizer / TfidfVectorizer analyzers
   (word n-grams of `(?u)\\b\\w\\w+\\b` tokens, char and char_wb n-grams),
   counts or binary, sublinear tf, idf and l2 normalization, over the fitted vocabulary.
+  Each text's nonzero cells go to the graph, as column ids and values.
 - `PooledProjection`: firth's ProjectionFeatures, the mean or max of a text's word projections.
 - `AveragedWords`: a word table's mean over a text's known words (PPMIFeatures with an SVD, AveragedWordVectors).
 - `WordProjection`: a batch's distinct words' projections and each text's rows of them, for the
@@ -43,8 +44,9 @@ class Vectorizer:
     def width(self) -> int:
         return len(self.vocabulary)
 
-    def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        """[texts, vocabulary] float32; computed on the non-zero cells, then laid out dense for the graph."""
+    def __call__(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Each text's nonzero cells as (column ids [texts, most cells], values [texts, most cells] float32),
+        padded with column 0 and value 0: what the exported graph reads, never a dense vocabulary-wide row."""
         get, rows, columns = self.vocabulary.get, [], []
         for row, text in enumerate(texts):
             found = [c for c in map(get, self._analyze(text)) if c is not None]
@@ -60,9 +62,12 @@ class Vectorizer:
             values *= self.idf[column]
             norms = np.sqrt(np.bincount(row, weights=values * values, minlength=len(texts)))
             values /= norms[row]
-        out = np.zeros((len(texts), self.width), dtype=np.float32)
-        out[row, column] = values
-        return out
+        counts = np.bincount(row, minlength=len(texts))
+        slot = np.arange(len(row)) - np.repeat(np.cumsum(counts) - counts, counts)  # cells come row by row
+        ids = np.zeros((len(texts), max(int(counts.max(initial=0)), 1)), dtype=np.int64)
+        padded = np.zeros(ids.shape, dtype=np.float32)
+        ids[row, slot], padded[row, slot] = column, values
+        return ids, padded
 
     def _analyze(self, text: str) -> list[str]:
         text = text.lower() if self.lowercase else text
