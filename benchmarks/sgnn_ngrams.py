@@ -66,7 +66,8 @@ def scores(name: str, ngram_range: tuple[int, int], shape: str, seeds: int, trai
     row["clean_mean"], row["noisy_mean"] = _mean(row["clean"], 4), _mean(row["noisy"], 4)
     row["loss_mean"] = round(row["clean_mean"] - row["noisy_mean"], 4)
     row["fit_s"], row["predict_s"] = _mean(row["fit_s"], 2), _mean(row["predict_s"], 2)
-    print(f"{name} {ngram_range[0]}-{ngram_range[1]} {shape} (training noise {train_noise}): clean {row['clean']} (mean {row['clean_mean']:.4f}), "
+    print(f"{name} {ngram_range[0]}-{ngram_range[1]} {shape} (training noise {train_noise}): "
+          f"clean {row['clean']} (mean {row['clean_mean']:.4f}), "
           f"10% noise {row['noisy']} (mean {row['noisy_mean']:.4f}), loss {row['loss_mean']:.4f}, "
           f"fit {row['fit_s']:.1f} s, predict {row['predict_s']:.2f} s", flush=True)
     return row

@@ -6,11 +6,11 @@ featurizer's state beside it: a TF-IDF or counts vocabulary with its idf, or
 the projection's configuration (the hash needs no state), or the word table
 that PPMI-SVD and averaged word-vector features average. A TF-IDF or counts
 graph reads each text's nonzero cells (column ids and values), never a dense
-vocabulary-wide row. The SGNN classifier
-is two graphs: `words.onnx`, its word layers (a word's projection to its word
-vector, which depends on the word alone, so the runtime keeps it as the torch
-model does), and `model.onnx`, pooling and head over a batch's word vectors. `int8` quantizes
-the graph's weights to 8 bits (onnxruntime's dynamic quantization). Every
+vocabulary-wide row. The SGNN classifier is two graphs: `words.onnx`, its word
+layers (a word's projection to its word vector, which depends on the word
+alone, so the runtime keeps it as the torch model does), and `model.onnx`, the
+pooling and head over a batch's word vectors. `int8` quantizes the graphs'
+weights to 8 bits (onnxruntime's dynamic quantization). Every
 classifier family (softmax, MLP, SGNN) on every feature is exported but PPMI
 without its SVD (`dim=None`, whose V x V table is no file to ship), and the
 sentence encoder (its IDF table beside the graph).
@@ -229,8 +229,8 @@ def _graph_and_features(clf: TextClassifier) -> tuple[nn.Module, dict[str, torch
     net = clf.model_.eval()
     if isinstance(net, SGNNClassifierNet):
         projection = dataclasses.asdict(net.projection.config)
-        example = {"table": torch.zeros(4, net.word_layers[-1].out_features), "index": torch.zeros(2, 3, dtype=torch.long),
-                   "mask": torch.ones(2, 3)}
+        example = {"table": torch.zeros(4, net.word_layers[-1].out_features),
+                   "index": torch.zeros(2, 3, dtype=torch.long), "mask": torch.ones(2, 3)}
         return PaddedSGNN(net), example, {"spec": {"kind": "word_projection", "projection": projection,
                                                    "word_graph": WORD_GRAPH}}
     featurizer = clf.features_

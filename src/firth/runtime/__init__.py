@@ -8,8 +8,8 @@
 
 An exported directory holds `model.onnx` (the network, after featurization; for the
 SGNN classifier after its word layers too, which are `words.onnx`, each word's vector
-kept across calls as in the torch model), the featurizer's state (`features.json`, `features.safetensors`), `config.json`,
-`checksums.json` and the model card. Featurization that is no graph (string
+kept across calls as in the torch model), the featurizer's state (`features.json`,
+`features.safetensors`), `config.json`, `checksums.json` and the model card. Featurization that is no graph (string
 hashing, tokenization, vocabulary look-up) runs here in numpy
 (firth.runtime.features) and gives the numbers the full model gives.
 """

@@ -10,8 +10,9 @@ gives the same numbers as the torch and scikit-learn code it replaces
   Each text's nonzero cells go to the graph, as column ids and values.
 - `PooledProjection`: firth's ProjectionFeatures, the mean or max of a text's word projections.
 - `AveragedWords`: a word table's mean over a text's known words (PPMIFeatures with an SVD, AveragedWordVectors).
-- `WordProjection`: a batch's distinct words' projections and each text's rows of them, for the
-  SGNN classifier's and the sentence encoder's graphs.
+- `WordProjection`: a batch's distinct words' vectors (their projections, or the SGNN's word vectors
+  that `words.onnx` gives them) and each text's rows of them, for the SGNN classifier's and the
+  sentence encoder's graphs.
 """
 
 from __future__ import annotations
