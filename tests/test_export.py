@@ -162,7 +162,7 @@ def test_an_exported_tfidf_model_reads_each_texts_nonzero_cells(bbc, tmp_path):
         firth.runtime.load(tmp_path / "onnx")
 
 
-def test_the_runtimes_word_cache_gives_the_projection_beyond_its_size():
+def test_the_runtimes_word_cache_gives_the_projection_beyond_its_size_and_starts_over_when_full():
     from firth.config import ProjectionConfig
     from firth.features.hashing import project_words
     from firth.runtime.features import WordProjection
@@ -174,7 +174,7 @@ def test_the_runtimes_word_cache_gives_the_projection_beyond_its_size():
         table, distinct, index, mask = projection.index(docs)
         assert np.array_equal(table, project_words(distinct, config))
         assert [[distinct[i] for i, m in zip(row, real) if m] for row, real in zip(index, mask)] == docs
-    assert list(projection.cached) == ["a", "bb", "ccc"]
+    assert list(projection.cached) == ["a", "bb", "ffffff"]  # full, it started over with the last batch's new words
 
 
 def test_a_verb_whose_extra_is_not_installed_names_the_extra(tmp_path):

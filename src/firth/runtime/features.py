@@ -95,8 +95,9 @@ class WordProjection:
     The graphs read it as torch's models read ProjectedTexts: each distinct
     word is projected (and refined) once, and gathered per text afterwards. A
     word's vector is its projection, or `refine` of it (the SGNN's word layers,
-    `words.onnx`), and the vectors of the first `cache_size` distinct words seen
-    are kept, as the torch models keep them (firth.models.word_cache).
+    `words.onnx`), and the vectors of up to `cache_size` distinct words are kept
+    (those seen since the cache last filled and started over), as the torch
+    models keep them (firth.models.word_cache).
     """
 
     def __init__(self, config: ProjectionConfig, cache_size: int = 50_000,
@@ -124,11 +125,11 @@ class WordProjection:
         return out
 
     def _remember(self, new_words: list[str], rows: np.ndarray) -> None:
-        """Keep the first rows while the cache has room (it grows geometrically, so appends stay linear)."""
-        room = self.cache_size - len(self.cached)
-        if room <= 0:
-            return
-        new_words, rows = new_words[:room], rows[:room]
+        """Keep the rows; a cache they would overfill starts over, as firth.models.word_cache does, so that the
+        words of recent text are kept (it grows geometrically, so appends stay linear)."""
+        if len(self.cached) + len(new_words) > self.cache_size:
+            self.cached = {}
+        new_words, rows = new_words[:self.cache_size], rows[:self.cache_size]
         start, end = len(self.cached), len(self.cached) + len(new_words)
         if end > len(self.cache):
             grown = np.zeros((min(self.cache_size, max(2 * len(self.cache), end, 1024)), rows.shape[1]), np.float32)
