@@ -245,8 +245,7 @@ SOFTMAX_DEFAULTS = {"C": 120.0, "lr": 0.018}
 # validation accuracy of the shapes benchmarks/sgnn_ngrams.py measured on rotten-tomatoes and 20 Newsgroups,
 # 0.8 points below the best on bbc-news (benchmarks/RESULTS.md); mean+max pooling, dropout and batch norm are
 # the fields' defaults
-SGNN_DEFAULTS = {"hidden": (64, 64), "lr": 3e-3, "epochs": 8, "schedule": "cosine",
-                 "warmup": 50, "clip_grad": 1.0}
+SGNN_DEFAULTS = {"hidden": (64, 64), "lr": 3e-3, "epochs": 8, "schedule": "cosine", "warmup": 50, "clip_grad": 1.0}
 SGNN_PROJECTION = {"mode": "float", "n_hashes": 20, "bits": 224, "ngram_range": (1, 5)}  # 4,480 dimensions
 OTHER_DEFAULTS = {"hidden": (256,), "lr": 1e-2, "epochs": 30, "schedule": "constant", "warmup": 0,
                   "clip_grad": None}  # the mlp's, and the softmax's but its lr: TrainConfig's, where it has them

@@ -256,7 +256,8 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         """Read a model directory written by `save`; nothing is unpickled."""
         directory = Path(directory)
         _, saved = read_model_config(directory, ("TextClassifier",))
-        clf = cls.from_config(config_from_saved(ClassifierConfig, _projection_saved_in_full(saved), directory / CONFIG))
+        saved = _projection_saved_in_full(saved)
+        clf = cls.from_config(config_from_saved(ClassifierConfig, saved, directory / CONFIG))
         clf.config_ = clf.config
         clf.classes_ = _read_labels(directory / LABELS)
         clf.card_ = read_card(directory) or new_card(clf._summary(), {})
