@@ -175,6 +175,10 @@ def test_the_runtimes_word_cache_gives_the_projection_beyond_its_size_and_starts
         assert np.array_equal(table, project_words(distinct, config))
         assert [[distinct[i] for i, m in zip(row, real) if m] for row, real in zip(index, mask)] == docs
     assert list(projection.cached) == ["a", "bb", "ffffff"]  # full, it started over with the last batch's new words
+    uncached = WordProjection(config, cache_size=0)
+    for docs in batches:
+        assert np.array_equal(uncached.index([docs])[0], project_words(list(dict.fromkeys(docs)), config))
+    assert not uncached.cached
 
 
 def test_a_verb_whose_extra_is_not_installed_names_the_extra(tmp_path):

@@ -130,6 +130,8 @@ class WordProjection:
         if len(self.cached) + len(new_words) > self.cache_size:
             self.cached = {}
         new_words, rows = new_words[:self.cache_size], rows[:self.cache_size]
+        if not new_words:  # cache_size 0: nothing is kept
+            return
         start, end = len(self.cached), len(self.cached) + len(new_words)
         if end > len(self.cache):
             grown = np.zeros((min(self.cache_size, max(2 * len(self.cache), end, 1024)), rows.shape[1]), np.float32)
