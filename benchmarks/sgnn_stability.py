@@ -30,12 +30,13 @@ import numpy as np
 import torch
 
 import firth
+from classify import EARLIER_SGNN_PROJECTION
 from firth.data import load
 from firth.data.splits import stratified_split
 from firth.models.classifier import TextClassifier
 from firth.text.segment import words
 
-STUDIED = dict(model="sgnn", feature_params={"mode": "float", "n_hashes": 80, "bits": 14, "ngram_range": (1, 3)},
+STUDIED = dict(model="sgnn", feature_params=EARLIER_SGNN_PROJECTION,
                 hidden=(256, 128), pooling="meanmax", lr=3e-3,
                 schedule="cosine", warmup=50, clip_grad=1.0, batch_size=64, monitor="val_acc", patience=None,
                 seed=0, device="cpu", progress=False)

@@ -14,10 +14,11 @@ import json
 import sys
 import time
 
+from classify import EARLIER_SGNN_PROJECTION
 from firth.data import load
 from firth.models.classifier import TextClassifier
 
-SETTINGS = dict(model="sgnn", feature_params={"mode": "float", "n_hashes": 80, "bits": 14, "ngram_range": (1, 3)},
+SETTINGS = dict(model="sgnn", feature_params=EARLIER_SGNN_PROJECTION,
                 hidden=(256, 128), pooling="meanmax", lr=3e-3,
                 schedule="cosine", warmup=50, clip_grad=1.0, epochs=8, batch_size=64, patience=6, monitor="val_acc",
                 seed=0, device="cpu", progress=False)
