@@ -24,7 +24,8 @@ and method, and then trains the chosen settings on all of train: firth_best
 (`TextClassifier.tune` over its default families) and firth_sgnn (the tune
 restricted to the SGNN), fastText with its own autotune (the
 validation file, `autotuneDuration`; the found settings retrained on all
-of train), `fasttext_q` (that model quantized: `quantize(input=train,
+of train; each tried again with the next seed where fastText's training
+diverges, up to 3 times), `fasttext_q` (that model quantized: `quantize(input=train,
 cutoff=10000, retrain=True, qnorm=True)`, its quantization counted in its
 training time) and TF-IDF + LogisticRegression with GridSearchCV over C on
 that split. No choice sees the test set. `firth_sgnn_int8` is the tuned SGNN
@@ -75,6 +76,8 @@ from firth.text.segment import words
 from firth.train.memory import keep_freed_memory
 
 FASTTEXT_LRS = (0.1, 0.5, 1.0)
+FASTTEXT_ATTEMPTS = 3  # --tuned: tries of fastText's autotune, and of its retrain, with seeds 0, 1, 2
+RETRAIN_SLACK = 0.05  # a retrain this far below the autotuned model's validation accuracy has failed
 LR_CS = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)  # GridSearchCV's grid for TF-IDF + LR under --tuned
 PREDICT_REPEATS = 3  # a test set predicts in well under a second: one run is mostly noise
 # the SGNN projection before the SGNN had defaults of its own: what the untuned rows and the studies built
@@ -185,31 +188,63 @@ def write_fasttext(path: Path, texts, labels) -> str:
 
 def run_fasttext_tuned(train_texts, train_y, tests: TestSets, tmp: Path, budget: float) -> dict[str, dict]:
     """fastText's autotune on the validation split, the found settings retrained on all of train; and that
-    model quantized (fasttext_q). No rows if the autotune stops with an error (it has, with "Encountered NaN"
-    on bbc-news): the other methods still run."""
+    model quantized (fasttext_q).
+
+    fastText's training can diverge at the learning rates its autotune finds: the autotune's own last
+    training has stopped with "Encountered NaN", and retrains have come out scoring far below the autotuned
+    model. As a user would, the autotune and the retrain are each tried again with the next seed, up to
+    FASTTEXT_ATTEMPTS times; a retrain has failed when it scores more than RETRAIN_SLACK below the autotuned
+    model on the validation texts (in its own training data). The times reported are those of the attempt
+    that worked (failed ones are printed). No rows if every autotune fails: the other methods still run."""
     import fasttext
 
     fit, val = validation_split(train_y)
     fit_file = write_fasttext(tmp / "fit.txt", [train_texts[i] for i in fit], [train_y[i] for i in fit])
     val_file = write_fasttext(tmp / "val.txt", [train_texts[i] for i in val], [train_y[i] for i in val])
-    try:
-        tuned, tune_s = timed(lambda: fasttext.train_supervised(fit_file, autotuneValidationFile=val_file,
-                                                                autotuneDuration=int(budget), thread=2, verbose=0))
-    except RuntimeError as e:
-        print(f"  (fastText autotune failed: {e})", flush=True)
+    tuned, tune_s = retried("fastText autotune", lambda seed: fasttext.train_supervised(
+        fit_file, autotuneValidationFile=val_file, autotuneDuration=int(budget), thread=2, seed=seed, verbose=0))
+    if tuned is None:
         return {}
+    tuned_acc = tuned.test(val_file)[1]  # precision at 1: the accuracy, one label a text
     found = tuned.f.getArgs()
     settings = dict(lr=found.lr, dim=found.dim, ws=found.ws, epoch=found.epoch, minCount=found.minCount,
                     minn=found.minn, maxn=found.maxn, neg=found.neg, wordNgrams=found.wordNgrams,
-                    loss=str(found.loss).split(".")[-1], bucket=found.bucket, thread=2, seed=0, verbose=0)
-    chosen = {k: v for k, v in settings.items() if k not in ("thread", "seed", "verbose")}
-    print(f"  (fastText autotune chose {', '.join(f'{k} {v}' for k, v in chosen.items())})")
+                    loss=str(found.loss).split(".")[-1], bucket=found.bucket, thread=2, verbose=0)
+    chosen = {k: v for k, v in settings.items() if k not in ("thread", "verbose")}
+    print(f"  (fastText autotune chose {', '.join(f'{k} {v}' for k, v in chosen.items())}; "
+          f"validation accuracy {tuned_acc:.4f})")
     train_file = write_fasttext(tmp / "train.txt", train_texts, train_y)
-    model, train_s = timed(lambda: fasttext.train_supervised(train_file, **settings))
+
+    def retrain(seed: int):
+        model = fasttext.train_supervised(train_file, seed=seed, **settings)
+        acc = model.test(val_file)[1]
+        if acc < tuned_acc - RETRAIN_SLACK:
+            raise RuntimeError(f"it scores {acc:.4f} on the validation texts, the autotuned model {tuned_acc:.4f}")
+        return model
+
+    model, train_s = retried("fastText retrain", retrain)
+    if model is None:
+        return {}
     rows = {"fasttext": _fasttext_rows("fasttext", model, tests, tmp, train_s, tune_s)}
-    _, quantize_s = timed(lambda: model.quantize(input=train_file, cutoff=10000, retrain=True, qnorm=True, thread=2))
+    try:
+        _, quantize_s = timed(lambda: model.quantize(input=train_file, cutoff=10000, retrain=True, qnorm=True,
+                                                     thread=2))
+    except RuntimeError as e:
+        print(f"  (fastText quantize failed: {e})", flush=True)
+        return rows
     rows["fasttext_q"] = _fasttext_rows("fasttext_q", model, tests, tmp, train_s + quantize_s, tune_s)
     return rows
+
+
+def retried(what: str, attempt: Callable[[int], object]) -> tuple[object | None, float]:
+    """(`attempt(seed)`'s result, its seconds) for the first seed 0, 1, ... whose attempt raises no
+    RuntimeError, within FASTTEXT_ATTEMPTS; (None, 0.0) if none does. Failures are printed."""
+    for seed in range(FASTTEXT_ATTEMPTS):
+        try:
+            return timed(lambda: attempt(seed))
+        except RuntimeError as e:
+            print(f"  ({what} with seed {seed} failed: {e})", flush=True)
+    return None, 0.0
 
 
 def _fasttext_rows(name: str, model, tests: TestSets, tmp: Path, train_s: float,
