@@ -5,6 +5,7 @@ import pytest
 import torch
 from sklearn.base import clone
 
+from firth.config import ClassifierConfig
 from firth.data.splits import stratified_split
 from firth.errors import FirthError
 from firth.models.classifier import TextClassifier
@@ -212,7 +213,7 @@ def test_defaults_are_per_model_and_explicit_settings_win():
     """The softmax's C and learning rate, and the SGNN's shape and schedule, default to the values chosen
     across datasets; the mlp keeps the engine's; a weight decay the user sets is not overridden by a default
     C, and projection parameters the user sets go over the SGNN's projection defaults."""
-    from firth.config import SGNN_DEFAULTS, SGNN_PROJECTION, ClassifierConfig, SOFTMAX_DEFAULTS
+    from firth.config import SGNN_DEFAULTS, SGNN_PROJECTION, SOFTMAX_DEFAULTS
 
     softmax = ClassifierConfig()
     assert (softmax.C, softmax.lr, softmax.epochs, softmax.schedule) == (SOFTMAX_DEFAULTS["C"], SOFTMAX_DEFAULTS["lr"],
@@ -229,6 +230,21 @@ def test_defaults_are_per_model_and_explicit_settings_win():
     given = ClassifierConfig(C=3.0, lr=0.1)
     assert (given.C, given.lr) == (3.0, 0.1)
     assert TextClassifier().fit(["good film", "bad film"] * 3, ["pos", "neg"] * 3).config_.C == SOFTMAX_DEFAULTS["C"]
+
+
+def test_clip_grad_zero_turns_off_the_sgnns_default_clipping(bbc):
+    """The SGNN clips gradients by default; clip_grad=0 trains it as an unreachable bound does, and a tight
+    bound trains it otherwise."""
+    def probabilities(clip_grad: float) -> np.ndarray:
+        clf = small_classifier(model="sgnn", hidden=(8,), epochs=2, lr=0.05, warmup=0, clip_grad=clip_grad)
+        return clf.fit(bbc.texts, bbc.labels).predict_proba(bbc.texts)
+
+    assert ClassifierConfig(model="sgnn").clip_grad > 0 and ClassifierConfig(model="sgnn", clip_grad=0).clip_grad == 0
+    unclipped = probabilities(0.0)
+    assert np.array_equal(unclipped, probabilities(1e9))
+    assert not np.allclose(unclipped, probabilities(1e-3))
+    with pytest.raises(FirthError, match=r"clip_grad must be a finite number of at least 0 \(0: no clipping\)"):
+        ClassifierConfig(clip_grad=-1.0)
 
 
 def test_an_sgnn_saved_before_its_projection_defaults_loads_with_the_projection_it_was_trained_on(bbc, tmp_path):

@@ -90,7 +90,7 @@ TRAIN_OPTIONS = [  # (family, options, message)
     ("classify", ["--dropout", "1.5"], "dropout must be at least 0 and below 1, got 1.5"),
     ("classify", ["--model", "mlp", "--hidden", "0"], "hidden must list one or more layer sizes of at least 1, got [0]"),
     ("classify", ["--model", "mlp", "--hidden", "-3"], "hidden must list one or more layer sizes of at least 1, got [-3]"),
-    ("classify", ["--clip-grad", "-1"], "clip_grad must be a positive finite number, got -1.0"),
+    ("classify", ["--clip-grad", "-1"], "clip_grad must be a finite number of at least 0 (0: no clipping), got -1.0"),
     ("classify", ["--epochs", "0"], "epochs must be at least 1, got 0"),
     ("classify", ["--patience", "0"], "patience must be at least 1, got 0"),
     ("classify", ["--feature-param", "colour=blue"], "unknown parameter 'colour' for features 'tfidf'"),

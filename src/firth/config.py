@@ -146,6 +146,14 @@ def _positive_finite(config: Any, *names: str, optional: bool = False) -> None:
             raise FirthError(f"{name} must be a positive finite number, got {value!r}.")
 
 
+def _check_clip_grad(config: Any) -> None:
+    """A gradient-norm bound: a finite number, 0 meaning none (as Lightning's gradient_clip_val), so that
+    a model whose default clips can be trained without."""
+    if config.clip_grad is not None and not 0 <= config.clip_grad < math.inf:
+        raise FirthError(f"clip_grad must be a finite number of at least 0 (0: no clipping), "
+                         f"got {config.clip_grad!r}.")
+
+
 def _fraction(config: Any, name: str, *, below_one: bool = False) -> None:
     value = getattr(config, name)
     if not (0 <= value and (value < 1 if below_one else value <= 1)):
@@ -213,7 +221,7 @@ class TrainConfig:
     eps: float = option(1e-8, "Adam's epsilon (the Transformer paper: 1e-9)")
     schedule: str = option("constant", "learning-rate schedule after warm-up", choices=registry.SCHEDULES)
     warmup: int = option(0, "warm-up steps")
-    clip_grad: float | None = option(None, "clip the gradient norm to this")
+    clip_grad: float | None = option(None, "clip the gradient norm to this (none or 0: no clipping)")
     patience: int | None = option(3, "stop after this many validations without improvement (none: never)")
     eval_every: int | None = option(None, "also validate every N steps (none: after each epoch only)")
     max_steps: int | None = option(None, "stop after this many optimizer steps, within an epoch if need be")
@@ -230,7 +238,7 @@ class TrainConfig:
         _at_least(self, 1, "patience", "eval_every", "max_steps", optional=True)
         _at_least(self, 0, "weight_decay", "warmup", "num_workers", "seed")
         _positive_finite(self, "lr", "eps")
-        _positive_finite(self, "clip_grad", optional=True)
+        _check_clip_grad(self)
         if not all(0 <= b < 1 for b in self.betas):
             raise FirthError(f"betas must be two numbers in [0, 1), got {list(self.betas)}.")
         if self.device != "auto" and self.device != "cpu" and not self.device.startswith("cuda"):
@@ -274,7 +282,7 @@ class ClassifierConfig(TrainConfig):
                                         "otherwise)", choices=registry.SCHEDULES)
     warmup: int | None = option(None, f"warm-up steps (none: {SGNN_DEFAULTS['warmup']} for sgnn, 0 otherwise)")
     clip_grad: float | None = option(None, f"clip the gradient norm to this (none: {SGNN_DEFAULTS['clip_grad']:g} "
-                                           "for sgnn, no clipping otherwise)")
+                                           "for sgnn, no clipping otherwise; 0: no clipping)")
     C: float | None = option(None, "inverse L2 strength as in LogisticRegression (weight decay 1/(C x training "
                                    f"texts)); overrides weight_decay (none: {SOFTMAX_DEFAULTS['C']:g} for softmax "
                                    "unless weight_decay is set, no penalty for mlp and sgnn)")
@@ -380,7 +388,7 @@ class EncoderConfig(TrainConfig):
     eps: float = option(1e-9, "Adam's epsilon")
     schedule: str = option("noam", "learning-rate schedule", choices=registry.SCHEDULES)
     warmup: int = option(200, "warm-up steps")
-    clip_grad: float | None = option(1.0, "clip the gradient norm to this")
+    clip_grad: float | None = option(1.0, "clip the gradient norm to this (0: no clipping)")
     patience: int | None = option(None, "stop after this many validations without a better MRR (none: never)")
     eval_every: int | None = option(500, "validate by retrieval every N steps")
     seed: int = option(0, "seed of initialization, batching and held-out paragraphs")
