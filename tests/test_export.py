@@ -130,6 +130,7 @@ def test_the_exported_sgnn_keeps_each_words_vector_as_the_model_does(bbc, tmp_pa
     kept = dict(runtime.features.cached)
     assert len(kept) == len({w for t in bbc.texts for w in words(t, lowercase=False)})
     assert runtime.features.cache.shape[1] == 4  # the word vectors, not the 4,480-wide projections
+    assert runtime.features.cache_size == clf.model_.word_cache.capacity  # as many words as the torch model keeps
     assert np.array_equal(runtime.predict_proba(bbc.texts[::-1])[::-1], first) and runtime.features.cached == kept
     assert np.abs(first - clf.predict_proba(bbc.texts)).max() <= 1e-5
     stamped = json.loads((tmp_path / "onnx" / "config.json").read_text())

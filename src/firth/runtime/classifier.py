@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from firth.config import ProjectionConfig
+from firth.config import PROJECTION_CACHE, ProjectionConfig
 from firth.errors import FirthError
 from firth.features.hashing import chunks
 from firth.io.jsonfiles import read_json
@@ -72,7 +72,8 @@ def _featurizer(directory: Path, spec: dict):
     if "word_graph" not in spec:
         raise _earlier_export(directory, "the SGNN's word layers had a graph of their own (words.onnx)")
     words_graph = graph_session(directory / Path(spec["word_graph"]).name)
-    return WordProjection(projection, refine=lambda table: words_graph.run(None, {"table": table})[0])
+    # as many words as the torch model keeps (SGNNClassifierNet's WordVectors): their vectors are narrow
+    return WordProjection(projection, PROJECTION_CACHE, refine=lambda table: words_graph.run(None, {"table": table})[0])
 
 
 def _earlier_export(directory: Path, since: str) -> FirthError:
