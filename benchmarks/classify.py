@@ -204,8 +204,8 @@ def run_fasttext_tuned(train_texts, train_y, tests: TestSets, tmp: Path, budget:
     fit, val = validation_split(train_y)
     fit_file = write_fasttext(tmp / "fit.txt", [train_texts[i] for i in fit], [train_y[i] for i in fit])
     val_file = write_fasttext(tmp / "val.txt", [train_texts[i] for i in val], [train_y[i] for i in val])
-    tuned, tune_s = retried("fastText autotune", lambda seed: fasttext.train_supervised(
-        fit_file, autotuneValidationFile=val_file, autotuneDuration=int(budget), thread=2, seed=seed, verbose=0))
+    tuned, tune_s = retried("fastText autotune", lambda seed: timed(lambda: fasttext.train_supervised(
+        fit_file, autotuneValidationFile=val_file, autotuneDuration=int(budget), thread=2, seed=seed, verbose=0)))
     if tuned is None:
         return {}
     tuned_acc = tuned.test(val_file)[1]  # precision at 1: the accuracy, one label a text
@@ -218,12 +218,12 @@ def run_fasttext_tuned(train_texts, train_y, tests: TestSets, tmp: Path, budget:
           f"validation accuracy {tuned_acc:.4f})")
     train_file = write_fasttext(tmp / "train.txt", train_texts, train_y)
 
-    def retrain(path: str, seed: int):
-        model = fasttext.train_supervised(path, seed=seed, **settings)
+    def retrain(path: str, seed: int) -> tuple[object, float]:
+        model, seconds = timed(lambda: fasttext.train_supervised(path, seed=seed, **settings))
         acc = model.test(val_file)[1]
         if acc < tuned_acc - RETRAIN_SLACK:
             raise RuntimeError(f"it scores {acc:.4f} on the validation texts, the autotuned model {tuned_acc:.4f}")
-        return model
+        return model, seconds
 
     model, train_s = retried("fastText retrain", lambda seed: retrain(train_file, seed))
     if model is None:  # the autotune's own model is trained on the fitting rows: a user of it gets that
@@ -243,12 +243,12 @@ def run_fasttext_tuned(train_texts, train_y, tests: TestSets, tmp: Path, budget:
     return rows
 
 
-def retried(what: str, attempt: Callable[[int], object]) -> tuple[object | None, float]:
-    """(`attempt(seed)`'s result, its seconds) for the first seed 0, 1, ... whose attempt raises no
-    RuntimeError, within FASTTEXT_ATTEMPTS; (None, 0.0) if none does. Failures are printed."""
+def retried(what: str, attempt: Callable[[int], tuple[object, float]]) -> tuple[object | None, float]:
+    """`attempt(seed)`, a (model, seconds its training took) pair, for the first seed 0, 1, ... whose attempt
+    raises no RuntimeError, within FASTTEXT_ATTEMPTS; (None, 0.0) if none does. Failures are printed."""
     for seed in range(FASTTEXT_ATTEMPTS):
         try:
-            return timed(lambda: attempt(seed))
+            return attempt(seed)
         except RuntimeError as e:
             print(f"  ({what} with seed {seed} failed: {e})", flush=True)
     return None, 0.0
